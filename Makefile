@@ -1,0 +1,39 @@
+# Every target builds its own virtualenv; a fresh machine needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint typecheck check clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## make run: the service on its embedded defaults (SQLite, console notifier, example config) with a demo deploy
+run: $(STAMP)
+	SHEPHERD_CONFIG=$${SHEPHERD_CONFIG:-examples/shepherd.yaml} $(BIN)/shepherd demo --serve
+
+## make test: the whole suite (PostgreSQL tests run when SHEPHERD_TEST_POSTGRES_URL is set)
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench: benchmarks; figures go to bench/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .shepherd bench/.work

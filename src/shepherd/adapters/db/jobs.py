@@ -1,0 +1,182 @@
+"""The jobs table: enqueue inside the caller's transaction; lease and settle in the worker's.
+
+Leasing uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so workers never wait on each other;
+SQLite transactions are already serialized (BEGIN IMMEDIATE), so a plain select is enough.
+Every settle is guarded by the lease token: a worker whose lease expired changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shepherd.adapters.db.tables import JobRow
+from shepherd.domain.jobs import Job, JobState, LeaseLost, NewJob
+
+_ERROR_LIMIT = 4000
+
+
+class SqlJobQueue:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.enqueued = 0  # the unit of work wakes the worker after commit when > 0
+
+    def enqueue(self, job: NewJob, *, now: datetime) -> int | None:
+        """Add a job; with a dedupe key already present, nothing is added and None returned."""
+        values: dict[str, Any] = {
+            "kind": job.kind,
+            "payload": job.payload,
+            "dedupe_key": job.dedupe_key,
+            "state": JobState.PENDING.value,
+            "attempts": 0,
+            "max_attempts": job.max_attempts,
+            "run_at": job.run_at or now,
+            "deploy_id": job.deploy_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(JobRow).values(**values).on_conflict_do_nothing().returning(JobRow.id)
+        job_id = self._session.execute(statement).scalar_one_or_none()
+        if job_id is not None:
+            self.enqueued += 1
+        return job_id
+
+    def query(self, *, state: str | None = None, deploy_id: int | None = None, limit: int = 100) -> list[Job]:
+        query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
+        if state:
+            query = query.where(JobRow.state == state)
+        if deploy_id is not None:
+            query = query.where(JobRow.deploy_id == deploy_id)
+        return [_job(row) for row in self._session.scalars(query)]
+
+    def counts(self) -> dict[str, int]:
+        rows = self._session.execute(select(JobRow.state, func.count()).group_by(JobRow.state))
+        return {state: count for state, count in rows}
+
+    def next_run_at(self) -> datetime | None:
+        query = select(func.min(JobRow.run_at)).where(JobRow.state == JobState.PENDING.value)
+        return self._session.execute(query).scalar_one_or_none()
+
+    # -- worker side -------------------------------------------------------------------
+
+    def lease(self, *, now: datetime, seconds: float, limit: int = 1) -> list[Job]:
+        """Take due jobs: pending ones whose time has come, and running ones whose lease ran out."""
+        due = or_(
+            (JobRow.state == JobState.PENDING.value) & (JobRow.run_at <= now),
+            (JobRow.state == JobState.RUNNING.value) & (JobRow.leased_until < now),
+        )
+        query = select(JobRow).where(due).order_by(JobRow.run_at, JobRow.id).limit(limit)
+        if self._session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        leased = []
+        for row in self._session.scalars(query):
+            row.state = JobState.RUNNING.value
+            row.lease_token = uuid.uuid4().hex
+            row.leased_until = now + timedelta(seconds=seconds)
+            row.attempts += 1
+            row.updated_at = now
+            leased.append(_job(row))
+        self._session.flush()
+        return leased
+
+    def extend(self, job_id: int, token: str, *, until: datetime) -> None:
+        self._guarded(job_id, token, leased_until=until)
+
+    def finish(self, job_id: int, token: str, *, now: datetime) -> None:
+        self._guarded(
+            job_id,
+            token,
+            state=JobState.DONE.value,
+            finished_at=now,
+            updated_at=now,
+            lease_token=None,
+        )
+
+    def retry(self, job_id: int, token: str, *, now: datetime, run_at: datetime, error: str) -> None:
+        self._guarded(
+            job_id,
+            token,
+            state=JobState.PENDING.value,
+            run_at=run_at,
+            last_error=error[:_ERROR_LIMIT],
+            updated_at=now,
+            lease_token=None,
+            leased_until=None,
+        )
+
+    def reschedule(
+        self, job_id: int, token: str, *, now: datetime, run_at: datetime, payload: dict[str, Any]
+    ) -> None:
+        """A self-rescheduling job's next run: a fresh set of attempts."""
+        self._guarded(
+            job_id,
+            token,
+            state=JobState.PENDING.value,
+            run_at=run_at,
+            payload=payload,
+            attempts=0,
+            last_error=None,
+            updated_at=now,
+            lease_token=None,
+            leased_until=None,
+        )
+
+    def bury(self, job_id: int, token: str, *, now: datetime, error: str) -> None:
+        self._guarded(
+            job_id,
+            token,
+            state=JobState.DEAD.value,
+            last_error=error[:_ERROR_LIMIT],
+            finished_at=now,
+            updated_at=now,
+            lease_token=None,
+        )
+
+    def revive(self, job_id: int, *, now: datetime) -> bool:
+        """A dead job back to pending with fresh attempts (`shepherd jobs retry`)."""
+        result = self._session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.state == JobState.DEAD.value)
+            .values(
+                state=JobState.PENDING.value,
+                attempts=0,
+                run_at=now,
+                updated_at=now,
+                finished_at=None,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def _guarded(self, job_id: int, token: str, **values: Any) -> None:
+        result = self._session.execute(
+            update(JobRow).where(JobRow.id == job_id, JobRow.lease_token == token).values(**values)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise LeaseLost(f"job {job_id}: lease lost")
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        payload=dict(row.payload or {}),
+        state=JobState(row.state),
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        run_at=row.run_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        dedupe_key=row.dedupe_key,
+        lease_token=row.lease_token,
+        leased_until=row.leased_until,
+        last_error=row.last_error,
+        deploy_id=row.deploy_id,
+        finished_at=row.finished_at,
+    )

@@ -1,0 +1,170 @@
+"""SQLAlchemy tables. Rows are converted to domain values by the repositories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class DeployRow(Base):
+    __tablename__ = "deploys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(100))
+    sha: Mapped[str] = mapped_column(String(40))
+    previous_sha: Mapped[str | None] = mapped_column(String(40))
+    ref: Mapped[str | None] = mapped_column(String(255))
+    deployer: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    percent: Mapped[int | None] = mapped_column(Integer)
+    stage: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    source: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    attribution_state: Mapped[str] = mapped_column(String(30))
+    attribution_error: Mapped[str | None] = mapped_column(Text)
+    attribution_notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    base_sha: Mapped[str | None] = mapped_column(String(40))
+    total_commits: Mapped[int | None] = mapped_column(Integer)
+    total_changes: Mapped[int | None] = mapped_column(Integer)
+    skipped_changes: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index(None, "service", "environment", "status", "started_at"),)
+
+
+class DeployEventRow(Base):
+    __tablename__ = "deploy_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    percent: Mapped[int | None] = mapped_column(Integer)
+    stage: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    applied: Mapped[bool] = mapped_column(Boolean)
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class ChangeRow(Base):
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    sha: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(Text)
+    author: Mapped[dict[str, Any]] = mapped_column(JSON)
+    coauthors: Mapped[list[Any]] = mapped_column(JSON)
+    merger: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    merge_sha: Mapped[str | None] = mapped_column(String(40))
+    authored_at: Mapped[datetime]
+    committed_at: Mapped[datetime]
+    files: Mapped[list[Any]] = mapped_column(JSON)
+    path_rules: Mapped[list[Any]] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("deploy_id", "sha"), Index(None, "deploy_id", "position"))
+
+
+class DeployPersonRow(Base):
+    __tablename__ = "deploy_people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320))
+    person: Mapped[str | None] = mapped_column(String(255))
+    github_login: Mapped[str | None] = mapped_column(String(100))
+    roles: Mapped[list[Any]] = mapped_column(JSON)
+    change_count: Mapped[int] = mapped_column(Integer)
+    change_shas: Mapped[list[Any]] = mapped_column(JSON)
+    merged_prs: Mapped[list[Any]] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("deploy_id", "key"), Index(None, "email"))
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    run_at: Mapped[datetime]
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    deploy_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "state", "run_at"),)

@@ -1,0 +1,67 @@
+"""The SQL unit of work: the one owner of commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from shepherd.adapters.db.jobs import SqlJobQueue
+from shepherd.adapters.db.repositories import SqlDeployRepository
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        on_jobs_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._on_jobs_committed = on_jobs_committed
+
+    def __enter__(self) -> Self:
+        self.session = self._sessions()
+        self.deploys = SqlDeployRepository(self.session)
+        self.jobs = SqlJobQueue(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()  # no-op after commit; undoes anything uncommitted
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self.jobs.enqueued and self._on_jobs_committed is not None:
+            self.jobs.enqueued = 0
+            self._on_jobs_committed()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self.jobs.enqueued = 0
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_jobs_committed(self, listener: Callable[[], None]) -> None:
+        """Called after a commit that enqueued jobs: wakes the worker in this process."""
+        self._listeners.append(listener)
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions, on_jobs_committed=self._notify)
+
+    def _notify(self) -> None:
+        for listener in self._listeners:
+            listener()

@@ -1,0 +1,190 @@
+"""From the commits of a range to changes, pull requests and people. Pure.
+
+GitHub history has a first-parent *mainline*: merge commits (a PR merged with a merge
+commit), squash commits `subject (#N)` and direct pushes. A commit on a side branch belongs
+to the oldest mainline merge that brings it in; that merge names the PR, and its *author*
+is the person who merged (GitHub commits web merges as `GitHub <noreply@github.com>`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from shepherd.domain.config import Service
+from shepherd.domain.model import (
+    Change,
+    Changeset,
+    DeployPerson,
+    Identity,
+    PersonRef,
+    RawCommit,
+    Role,
+)
+from shepherd.domain.paths import compile_globs
+from shepherd.domain.people import PeopleDirectory, is_person, person_key
+
+LISTED_CHANGES_LIMIT = 1000
+
+_MERGE_PR_RE = re.compile(r"^Merge pull request #(\d+)\b")
+_SQUASH_PR_RE = re.compile(r"\(#(\d+)\)\s*$")
+
+
+def pr_number_from_subject(subject: str) -> int | None:
+    match = _MERGE_PR_RE.match(subject) or _SQUASH_PR_RE.search(subject)
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class _PullRequest:
+    number: int | None
+    merger: Identity | None
+    merge_sha: str | None
+
+
+def mainline(commits: Sequence[RawCommit], head: str) -> list[str]:
+    """First-parent chain from `head` within the range, newest first."""
+    by_sha = {c.sha: c for c in commits}
+    chain = []
+    sha: str | None = head
+    while sha is not None and sha in by_sha:
+        chain.append(sha)
+        parents = by_sha[sha].parents
+        sha = parents[0] if parents else None
+    return chain
+
+
+def assign_pull_requests(commits: Sequence[RawCommit], head: str) -> dict[str, _PullRequest]:
+    """For every commit of the range, the PR (and merger) it arrived through, if any."""
+    by_sha = {c.sha: c for c in commits}
+    line = mainline(commits, head)
+    assigned: dict[str, _PullRequest] = {}
+    for sha in line:
+        commit = by_sha[sha]
+        assigned[sha] = _PullRequest(pr_number_from_subject(commit.subject), None, None)
+    for sha in reversed(line):  # oldest merge first claims shared side commits
+        merge = by_sha[sha]
+        if not merge.is_merge:
+            continue
+        pr = _PullRequest(
+            pr_number_from_subject(merge.subject),
+            merge.author if is_person(merge.author) else None,
+            merge.sha,
+        )
+        stack = list(merge.parents[1:])
+        while stack:
+            side = stack.pop()
+            if side in assigned or side not in by_sha:
+                continue
+            assigned[side] = pr
+            stack.extend(by_sha[side].parents)
+    for commit in commits:  # side commits of merges outside the range
+        assigned.setdefault(commit.sha, _PullRequest(pr_number_from_subject(commit.subject), None, None))
+    return assigned
+
+
+def prs_without_merger(commits: Sequence[RawCommit], head: str) -> list[int]:
+    """PRs of non-merge commits whose merger git cannot tell (squash and rebase merges)."""
+    prs = assign_pull_requests(commits, head)
+    wanted: dict[int, None] = {}
+    for commit in commits:
+        pr = prs[commit.sha]
+        if not commit.is_merge and pr.number is not None and pr.merger is None:
+            wanted[pr.number] = None
+    return list(wanted)
+
+
+@dataclass(frozen=True)
+class AttributionInput:
+    commits: Sequence[RawCommit]  # git log order: newest first
+    head_sha: str
+    base_sha: str | None
+    service: Service
+    directory: PeopleDirectory
+    pr_mergers: Mapping[int, tuple[Identity, str | None]]  # PR → (merger, GitHub login)
+    notes: tuple[str, ...] = ()
+    limit: int = LISTED_CHANGES_LIMIT
+
+
+def build_changeset(data: AttributionInput) -> Changeset:
+    prs = assign_pull_requests(data.commits, data.head_sha)
+    service_paths = compile_globs(data.service.paths)
+    rules = [(rule.name, compile_globs(rule.paths)) for rule in data.service.path_rules]
+    changes: list[Change] = []
+    skipped = 0
+    for commit in data.commits:
+        if commit.is_merge:
+            continue  # a merge names a PR and a merger; it is not a change of its own
+        if service_paths and not any(rx.match(f) for f in commit.files for rx in service_paths):
+            skipped += 1
+            continue
+        changes.append(_change(commit, prs[commit.sha], rules, data))
+    return Changeset(
+        base_sha=data.base_sha,
+        head_sha=data.head_sha,
+        changes=tuple(changes[: data.limit]),
+        total_commits=len(data.commits),
+        total_changes=len(changes),
+        people=tuple(collect_people(changes)),
+        skipped_outside_paths=skipped,
+        notes=data.notes,
+    )
+
+
+def _change(
+    commit: RawCommit,
+    pr: _PullRequest,
+    rules: list[tuple[str, list[re.Pattern[str]]]],
+    data: AttributionInput,
+) -> Change:
+    resolve = data.directory.resolve
+    author = resolve(commit.author)
+    coauthors: list[PersonRef] = []
+    seen = {author.email.lower()}
+    for identity in commit.coauthors:
+        if is_person(identity) and identity.email.lower() not in seen:
+            seen.add(identity.email.lower())
+            coauthors.append(resolve(identity))
+    merger: PersonRef | None = resolve(pr.merger) if pr.merger else None
+    if merger is None and pr.number is not None and pr.number in data.pr_mergers:
+        identity, login = data.pr_mergers[pr.number]
+        merger = resolve(identity, login=login)
+    matched = tuple(name for name, rxs in rules if any(rx.match(f) for f in commit.files for rx in rxs))
+    return Change(
+        sha=commit.sha,
+        subject=commit.subject,
+        author=author,
+        coauthors=tuple(coauthors),
+        authored_at=commit.authored_at,
+        committed_at=commit.committed_at,
+        files=commit.files,
+        pr_number=pr.number,
+        merger=merger,
+        merge_sha=pr.merge_sha,
+        path_rules=matched,
+    )
+
+
+def collect_people(changes: Sequence[Change]) -> list[DeployPerson]:
+    """Everyone with a stake, in order of first appearance: authors, co-authors, mergers."""
+    people: dict[str, DeployPerson] = {}
+
+    def add(ref: PersonRef, role: Role, change: Change) -> None:
+        entry = people.setdefault(person_key(ref), DeployPerson(ref=ref))
+        entry.roles.add(role)
+        if role is Role.MERGER:
+            if change.pr_number is not None:
+                entry.merged_prs.add(change.pr_number)
+        elif change.sha not in entry.change_shas:
+            entry.change_shas.append(change.sha)
+
+    for change in changes:
+        if is_person(Identity(change.author.name, change.author.email)):
+            add(change.author, Role.AUTHOR, change)
+        for co in change.coauthors:
+            add(co, Role.COAUTHOR, change)
+    for change in changes:
+        if change.merger is not None:
+            add(change.merger, Role.MERGER, change)
+    return list(people.values())

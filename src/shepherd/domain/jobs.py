@@ -1,0 +1,70 @@
+"""Jobs: the durable follow-up work of the transactional outbox. Pure parts only."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class JobState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class NewJob:
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    dedupe_key: str | None = None
+    run_at: datetime | None = None  # None: now
+    max_attempts: int = 8
+    deploy_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    state: JobState
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    dedupe_key: str | None = None
+    lease_token: str | None = None
+    leased_until: datetime | None = None
+    last_error: str | None = None
+    deploy_id: int | None = None
+    finished_at: datetime | None = None
+
+
+class RetryLater(Exception):
+    """Raised by a handler: try again after `seconds` (e.g. Slack's Retry-After)."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class LeaseLost(Exception):
+    """The job's lease expired and another worker may own it now."""
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler: retrying cannot help; the job is dead at once."""
+
+
+def backoff_seconds(
+    attempt: int, *, base: float = 2.0, cap: float = 600.0, rng: random.Random | None = None
+) -> float:
+    """Exponential backoff with full jitter in [0.5, 1.5) of the step, capped."""
+    step: float = min(cap, base * (2.0 ** max(0, attempt - 1)))
+    jitter: float = (rng or random.Random()).random()
+    return step * (0.5 + jitter)

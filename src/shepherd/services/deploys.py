@@ -1,0 +1,189 @@
+"""Use cases: record a deploy start and its lifecycle events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from shepherd.domain.config import ShepherdConfig
+from shepherd.domain.errors import DuplicateKey
+from shepherd.domain.jobs import NewJob
+from shepherd.domain.lifecycle import DeployState, advance
+from shepherd.domain.model import SHA_RE, Deploy, DeployEvent, DeployStatus
+from shepherd.services.errors import Invalid, NotFound, UnknownEnvironment, UnknownService
+from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+ATTRIBUTE_JOB = "attribute"
+
+
+@dataclass(frozen=True)
+class StartDeploy:
+    service: str
+    environment: str
+    sha: str
+    source: str = "api"
+    previous_sha: str | None = None
+    ref: str | None = None
+    deployer: str | None = None
+    url: str | None = None
+    idempotency_key: str | None = None
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReportDeployEvent:
+    deploy_id: int
+    status: DeployStatus
+    source: str = "api"
+    percent: int | None = None
+    stage: str | None = None
+    message: str | None = None
+    idempotency_key: str | None = None
+    occurred_at: datetime | None = None
+
+
+def validate_start(command: StartDeploy, config: ShepherdConfig) -> None:
+    service = config.service(command.service)
+    if service is None:
+        known = [s.name for s in config.services]
+        raise UnknownService(
+            f"no service named {command.service!r} in shepherd.yaml", details={"known": known}
+        )
+    if command.environment not in service.environments:
+        raise UnknownEnvironment(
+            f"service {service.name!r} has no environment {command.environment!r}",
+            details={"known": service.environments},
+        )
+    for field in ("sha", "previous_sha"):
+        value = getattr(command, field)
+        if value is not None and not SHA_RE.match(value):
+            raise Invalid(f"{field} must be 7 to 40 hex characters, got {value!r}", details={"field": field})
+
+
+def record_deploy_start(
+    command: StartDeploy, *, uow_factory: UnitOfWorkFactory, config: ShepherdConfig, clock: Clock
+) -> tuple[Deploy, bool]:
+    """The deploy (new, or the one this idempotency key already made) and whether it is new."""
+    validate_start(command, config)
+    try:
+        with uow_factory() as uow:
+            if command.idempotency_key:
+                existing = uow.deploys.by_idempotency_key(command.idempotency_key)
+                if existing is not None:
+                    return existing, False
+            deploy = _insert_deploy(uow, command, clock())
+            uow.commit()
+            return deploy, True
+    except DuplicateKey:
+        # Two requests with one key raced (PostgreSQL); the other one won.
+        assert command.idempotency_key is not None
+        with uow_factory() as uow:
+            existing = uow.deploys.by_idempotency_key(command.idempotency_key)
+            if existing is None:
+                raise
+            return existing, False
+
+
+def _insert_deploy(uow: UnitOfWork, command: StartDeploy, now: datetime) -> Deploy:
+    started_at = command.started_at or now
+    deploy = uow.deploys.add(
+        Deploy(
+            service=command.service,
+            environment=command.environment,
+            sha=command.sha.lower(),
+            previous_sha=command.previous_sha.lower() if command.previous_sha else None,
+            status=DeployStatus.STARTED,
+            source=command.source,
+            ref=command.ref,
+            deployer=command.deployer,
+            url=command.url,
+            idempotency_key=command.idempotency_key,
+            started_at=started_at,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    assert deploy.id is not None
+    uow.deploys.add_event(
+        DeployEvent(
+            deploy_id=deploy.id,
+            status=DeployStatus.STARTED,
+            source=command.source,
+            occurred_at=started_at,
+            received_at=now,
+            applied=True,
+        )
+    )
+    uow.jobs.enqueue(
+        NewJob(
+            kind=ATTRIBUTE_JOB,
+            payload={"deploy_id": deploy.id},
+            dedupe_key=f"attribute:{deploy.id}",
+            deploy_id=deploy.id,
+        ),
+        now=now,
+    )
+    return deploy
+
+
+def record_deploy_event(
+    command: ReportDeployEvent, *, uow_factory: UnitOfWorkFactory, clock: Clock
+) -> tuple[Deploy, DeployEvent, bool]:
+    """Record an event; the deploy moves only if the event takes it further. Idempotent by key."""
+    if command.percent is not None and not 0 <= command.percent <= 100:
+        raise Invalid(
+            f"percent must be between 0 and 100, got {command.percent}",
+            details={"field": "percent"},
+        )
+    with uow_factory() as uow:
+        if command.idempotency_key:
+            seen = uow.deploys.event_by_key(command.idempotency_key)
+            if seen is not None:
+                deploy = uow.deploys.get(seen.deploy_id)
+                assert deploy is not None
+                return deploy, seen, False
+        deploy = uow.deploys.get(command.deploy_id, for_update=True)
+        if deploy is None:
+            raise NotFound(f"no deploy with id {command.deploy_id}")
+        deploy, event = apply_event(uow, deploy, command, clock())
+        uow.commit()
+        return deploy, event, True
+
+
+def apply_event(
+    uow: UnitOfWork, deploy: Deploy, command: ReportDeployEvent, now: datetime
+) -> tuple[Deploy, DeployEvent]:
+    deploy_id = deploy.id
+    assert deploy_id is not None
+    current = DeployState(deploy.status, deploy.percent, deploy.stage)
+    reported = DeployState(command.status, command.percent, command.stage)
+    moved = advance(current, reported)
+    occurred_at = command.occurred_at or now
+    if moved is not None:
+        deploy = replace(
+            deploy,
+            status=moved.status,
+            percent=moved.percent,
+            stage=moved.stage,
+            message=command.message or deploy.message,
+            updated_at=now,
+            finished_at=occurred_at
+            if moved.status.is_terminal and deploy.finished_at is None
+            else deploy.finished_at,
+        )
+        uow.deploys.save(deploy)
+    event = uow.deploys.add_event(
+        DeployEvent(
+            deploy_id=deploy_id,
+            status=command.status,
+            percent=command.percent,
+            stage=command.stage,
+            message=command.message,
+            source=command.source,
+            idempotency_key=command.idempotency_key,
+            occurred_at=occurred_at,
+            received_at=now,
+            applied=moved is not None,
+        )
+    )
+    return deploy, event

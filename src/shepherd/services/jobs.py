@@ -1,0 +1,161 @@
+"""Running one leased job: its transactions, its outcome, its retries.
+
+A handler does its slow I/O outside transactions and writes through `ctx.transaction()`,
+which first re-checks the lease: a worker that lost its lease writes nothing. A handler
+that wants its last write and the job's completion to be one atomic step (exactly once
+for database effects) uses `ctx.transaction(finish=True)`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from shepherd.domain.jobs import Job, LeaseLost, PermanentFailure, RetryLater, backoff_seconds
+from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger("shepherd.jobs")
+
+
+@dataclass
+class _Next:
+    seconds: float
+    payload: dict[str, Any]
+
+
+class JobContext:
+    def __init__(self, job: Job, runner: JobRunner) -> None:
+        self.job = job
+        self._runner = runner
+        self.finished = False
+        self.next: _Next | None = None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.job.payload
+
+    def now(self) -> Any:
+        return self._runner.clock()
+
+    @contextmanager
+    def transaction(self, *, finish: bool = False) -> Iterator[UnitOfWork]:
+        """A unit of work that commits only while this worker still holds the lease."""
+        token = self.job.lease_token
+        assert token is not None
+        with self._runner.uow_factory() as uow:
+            yield uow
+            now = self._runner.clock()
+            if finish:
+                uow.jobs.finish(self.job.id, token, now=now)
+            else:
+                uow.jobs.extend(self.job.id, token, until=now + timedelta(seconds=self._runner.lease_seconds))
+            uow.commit()
+        if finish:
+            self.finished = True
+
+    def reschedule(self, *, after_seconds: float, payload: dict[str, Any] | None = None) -> None:
+        """Run this job again later (self-rescheduling jobs such as a watch tick)."""
+        self.next = _Next(after_seconds, dict(payload if payload is not None else self.job.payload))
+
+
+Handler = Callable[[JobContext], None]
+
+
+class JobRunner:
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        handlers: Mapping[str, Handler],
+        clock: Clock,
+        lease_seconds: float,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.handlers = dict(handlers)
+        self.clock = clock
+        self.lease_seconds = lease_seconds
+        self._rng = rng or random.Random()
+
+    def lease(self, limit: int = 1) -> list[Job]:
+        with self.uow_factory() as uow:
+            jobs = uow.jobs.lease(now=self.clock(), seconds=self.lease_seconds, limit=limit)
+            uow.commit()
+        return jobs
+
+    def extend(self, job: Job) -> bool:
+        assert job.lease_token is not None
+        until = self.clock() + timedelta(seconds=self.lease_seconds)
+        try:
+            with self.uow_factory() as uow:
+                uow.jobs.extend(job.id, job.lease_token, until=until)
+                uow.commit()
+        except LeaseLost:
+            return False
+        return True
+
+    def run(self, job: Job) -> str:
+        """Run a leased job and settle it; returns what happened (for logs and tests)."""
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            return self._settle(job, "dead", error=f"no handler for job kind {job.kind!r}")
+        ctx = JobContext(job, self)
+        try:
+            handler(ctx)
+        except LeaseLost:
+            log.warning("job %s (%s): lease lost; another worker has it", job.id, job.kind)
+            return "lease_lost"
+        except RetryLater as exc:
+            return self._retry(job, exc.seconds, f"retry later: {exc}")
+        except PermanentFailure as exc:
+            return self._settle(job, "dead", error=f"permanent failure: {exc}")
+        except Exception as exc:
+            log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
+            delay = backoff_seconds(job.attempts, rng=self._rng)
+            return self._retry(job, delay, f"{type(exc).__name__}: {exc}")
+        if ctx.finished:
+            return "done"
+        if ctx.next is not None:
+            return self._settle(job, "rescheduled", after=ctx.next.seconds, payload=ctx.next.payload)
+        return self._settle(job, "done")
+
+    def _retry(self, job: Job, seconds: float, error: str) -> str:
+        if job.attempts >= job.max_attempts:
+            return self._settle(job, "dead", error=f"gave up after {job.attempts} attempts: {error}")
+        return self._settle(job, "retry", error=error, after=seconds)
+
+    def _settle(
+        self,
+        job: Job,
+        outcome: str,
+        *,
+        error: str = "",
+        after: float = 0.0,
+        payload: dict[str, Any] | None = None,
+    ) -> str:
+        token = job.lease_token
+        assert token is not None
+        now = self.clock()
+        run_at = now + timedelta(seconds=after)
+        try:
+            with self.uow_factory() as uow:
+                if outcome == "done":
+                    uow.jobs.finish(job.id, token, now=now)
+                elif outcome == "dead":
+                    uow.jobs.bury(job.id, token, now=now, error=error)
+                elif outcome == "retry":
+                    uow.jobs.retry(job.id, token, now=now, run_at=run_at, error=error)
+                else:
+                    uow.jobs.reschedule(job.id, token, now=now, run_at=run_at, payload=payload or {})
+                uow.commit()
+        except LeaseLost:
+            log.warning("job %s: lease lost before recording outcome %s", job.id, outcome)
+            return "lease_lost"
+        if outcome == "dead":
+            log.error("job %s (%s) is dead: %s", job.id, job.kind, error)
+        return outcome
