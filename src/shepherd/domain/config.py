@@ -7,7 +7,6 @@ parts of the file (owners naming people, duplicate names) by `reference_problems
 from __future__ import annotations
 
 import re
-import string
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -35,17 +34,20 @@ SLACK_USER_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
 GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
+# `{name}` is a placeholder; other braces (e.g. a JSON body) are literal text.
+PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 def template_placeholders(template: str) -> list[str]:
-    """The `{names}` used in a template; raises ValueError on unbalanced braces."""
-    return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+    return PLACEHOLDER_RE.findall(template)
+
+
+def render_template(template: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 def check_template(template: str, allowed: frozenset[str]) -> str:
-    try:
-        fields = template_placeholders(template)
-    except ValueError as exc:
-        raise ValueError(f"malformed template ({exc}); write a literal brace as {{{{ or }}}}") from exc
-    for name in fields:
+    for name in template_placeholders(template):
         if name not in allowed:
             known = " ".join(f"{{{n}}}" for n in sorted(allowed))
             raise ValueError(f"unknown placeholder {{{name}}} (known: {known})")

@@ -15,6 +15,7 @@ from shepherd.domain.attribution import AttributionInput, build_changeset, prs_w
 from shepherd.domain.config import Service, ShepherdConfig
 from shepherd.domain.model import AttributionState, Changeset, Deploy, Identity, RawCommit
 from shepherd.domain.people import PeopleDirectory
+from shepherd.domain.text import plural
 from shepherd.services.jobs import JobContext
 from shepherd.services.ports import (
     ChangeSource,
@@ -140,13 +141,12 @@ def _record(ctx: JobContext, deploy: Deploy, changeset: Changeset) -> None:
     notes = list(changeset.notes)
     if changeset.total_changes > len(changeset.changes):
         notes.append(
-            f"{changeset.total_changes:,} changes; the first {len(changeset.changes):,} are listed, "
+            f"{plural(changeset.total_changes, 'change')}; the first {len(changeset.changes):,} are listed, "
             "people and counts cover all of them."
         )
     if changeset.skipped_outside_paths:
-        notes.append(
-            f"{changeset.skipped_outside_paths} commits touch none of this service's paths and are left out."
-        )
+        skipped = plural(changeset.skipped_outside_paths, "commit")
+        notes.append(f"{skipped} outside this service's paths (monorepo) left out.")
     with ctx.transaction(finish=True) as uow:
         assert deploy.id is not None
         uow.deploys.store_changeset(deploy.id, changeset)

@@ -69,8 +69,10 @@ class JobQueue(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Nothing is written unless `commit` is called."""
 
-    deploys: DeployRepository
-    jobs: JobQueue
+    @property
+    def deploys(self) -> DeployRepository: ...
+    @property
+    def jobs(self) -> JobQueue: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

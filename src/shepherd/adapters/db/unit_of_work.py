@@ -13,6 +13,10 @@ from shepherd.adapters.db.repositories import SqlDeployRepository
 
 
 class SqlUnitOfWork:
+    session: Session
+    deploys: SqlDeployRepository
+    jobs: SqlJobQueue
+
     def __init__(
         self,
         sessions: sessionmaker[Session],

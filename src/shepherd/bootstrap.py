@@ -1,0 +1,119 @@
+"""Builds Shepherd from one validated Settings object. Nothing connects at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from shepherd.adapters.config_file import load_config
+from shepherd.adapters.db import migrate
+from shepherd.adapters.db.engine import build_engine, session_factory
+from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from shepherd.adapters.git import GitMirrors
+from shepherd.adapters.github_api import GithubApi
+from shepherd.domain.config import ShepherdConfig
+from shepherd.entrypoints.worker import Worker
+from shepherd.services.attribution import AttributionDeps, attribute_changes
+from shepherd.services.deploys import ATTRIBUTE_JOB
+from shepherd.services.jobs import Handler, JobContext, JobRunner
+from shepherd.settings import Settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DatabaseNotReady(Exception):
+    pass
+
+
+@dataclass
+class Shepherd:
+    """Everything the entrypoints need, built once."""
+
+    settings: Settings
+    config: ShepherdConfig
+    engine: Engine
+    uow_factory: SqlUnitOfWorkFactory
+    runner: JobRunner
+    clock: Callable[[], datetime] = utc_now
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def worker(self, *, concurrency: int | None = None) -> Worker:
+        worker = Worker(
+            self.runner,
+            concurrency=concurrency or self.worker_concurrency(),
+            poll_seconds=self.settings.job_poll_seconds,
+            next_due=self._next_due,
+        )
+        self.uow_factory.on_jobs_committed(worker.wake)
+        return worker
+
+    def worker_concurrency(self) -> int:
+        # SQLite serializes writers: more than one worker thread only adds waiting.
+        return 1 if self.engine.dialect.name == "sqlite" else self.settings.worker_concurrency
+
+    def _next_due(self) -> datetime | None:
+        with self.uow_factory() as uow:
+            return uow.jobs.next_run_at()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    config: ShepherdConfig | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    upgrade_database: bool | None = None,
+    extra_handlers: dict[str, Handler] | None = None,
+) -> Shepherd:
+    """Build the app. SQLite upgrades itself unless told not to; PostgreSQL must be current."""
+    config = config if config is not None else load_config(settings.config)
+    engine = build_engine(settings.database_url)
+    if upgrade_database is None:
+        upgrade_database = engine.dialect.name == "sqlite"
+    if upgrade_database:
+        migrate.upgrade(engine)
+    else:
+        _require_current_schema(engine)
+    uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
+    handlers = default_handlers(settings, config)
+    handlers.update(extra_handlers or {})
+    runner = JobRunner(
+        uow_factory=uow_factory, handlers=handlers, clock=clock, lease_seconds=settings.job_lease_seconds
+    )
+    return Shepherd(settings, config, engine, uow_factory, runner, clock, handlers)
+
+
+def default_handlers(settings: Settings, config: ShepherdConfig) -> dict[str, Handler]:
+    github = None
+    if settings.github_token is not None:
+        github = GithubApi(base_url=settings.github_api_url, token=settings.github_token.get_secret_value())
+    deps = AttributionDeps(
+        config=config,
+        change_sources=GitMirrors(
+            data_dir=settings.data_dir,
+            config_dir=settings.config.resolve().parent,
+            timeout=settings.git_timeout_seconds,
+        ),
+        pull_requests=github,
+    )
+
+    def attribute(ctx: JobContext) -> None:
+        attribute_changes(ctx, deps)
+
+    return {ATTRIBUTE_JOB: attribute}
+
+
+def _require_current_schema(engine: Engine) -> None:
+    current, head = migrate.current_revision(engine), migrate.head_revision(engine)
+    if current != head:
+        raise DatabaseNotReady(
+            f"database schema is at {current or 'nothing'}, this Shepherd needs {head}: "
+            "run `shepherd db upgrade` first"
+        )

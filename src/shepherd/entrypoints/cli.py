@@ -1,0 +1,168 @@
+"""`shepherd`: serve, worker, db, config, deploy (CI client), jobs, demo."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from shepherd.adapters.config_file import ConfigError, load_config
+from shepherd.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Shepherd: deploys find their authors.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+config_app = typer.Typer(no_args_is_help=True, help="shepherd.yaml.")
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+
+err = Console(stderr=True)
+out = Console()
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="shepherd.yaml (default $SHEPHERD_CONFIG)")
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load_settings(config: Path | None = None) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        lines = [f"SHEPHERD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        fail("bad environment settings:\n  " + "\n  ".join(lines))
+    if config is not None:
+        settings = settings.model_copy(update={"config": config})
+    return settings
+
+
+def report_config_error(exc: ConfigError) -> NoReturn:
+    err.print(f"[bold red]{exc.source}[/]: {len(exc.problems)} problem(s)", highlight=False)
+    for problem in exc.problems:
+        err.print(f"  {problem}", highlight=False, markup=False)
+    raise typer.Exit(1)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@config_app.command("check")
+def config_check(config: ConfigOpt = None) -> None:
+    """Validate shepherd.yaml; every problem is reported with its location."""
+    settings = load_settings(config)
+    try:
+        loaded = load_config(settings.config)
+    except ConfigError as exc:
+        report_config_error(exc)
+    names = ", ".join(s.name for s in loaded.services) or "none"
+    out.print(
+        f"[green]✓[/] {settings.config}: {len(loaded.services)} services ({names}), "
+        f"{len(loaded.people)} people"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to this version."""
+    from shepherd.adapters.db import migrate
+    from shepherd.adapters.db.engine import build_engine
+
+    settings = load_settings()
+    engine = build_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        out.print(f"[green]✓[/] database at revision {migrate.current_revision(engine)}")
+    except Exception as exc:
+        fail(f"could not upgrade the database: {exc}")
+    finally:
+        engine.dispose()
+
+
+def build(settings: Settings, *, upgrade: bool | None = None) -> object:
+    from shepherd.bootstrap import DatabaseNotReady, bootstrap
+
+    try:
+        return bootstrap(settings, upgrade_database=upgrade)
+    except ConfigError as exc:
+        report_config_error(exc)
+    except DatabaseNotReady as exc:
+        fail(str(exc))
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    insecure_dev: Annotated[
+        bool, typer.Option("--insecure-dev", help="accept writes without a token")
+    ] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="run jobs in `shepherd worker` only")
+    ] = False,
+) -> None:
+    """The web service with its embedded worker."""
+    import uvicorn
+
+    from shepherd.bootstrap import Shepherd
+    from shepherd.entrypoints.web.app import create_app
+
+    setup_logging()
+    settings = load_settings(config)
+    shepherd = build(settings)
+    assert isinstance(shepherd, Shepherd)
+    if settings.api_token is None and not insecure_dev:
+        err.print("[yellow]SHEPHERD_API_TOKEN is not set: API writes will be refused.[/]")
+    app_ = create_app(shepherd, insecure_dev=insecure_dev, embedded_worker=not no_worker)
+    uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    config: ConfigOpt = None,
+    concurrency: Annotated[int | None, typer.Option(help="worker threads (PostgreSQL)")] = None,
+) -> None:
+    """A standalone worker: runs jobs until stopped (Ctrl-C / SIGTERM)."""
+    import signal
+    import threading
+
+    from shepherd.bootstrap import Shepherd
+
+    setup_logging()
+    settings = load_settings(config)
+    shepherd = build(settings)
+    assert isinstance(shepherd, Shepherd)
+    running = shepherd.worker(concurrency=concurrency)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    running.start()
+    err.print(
+        f"worker started ({shepherd.worker_concurrency() if concurrency is None else concurrency} threads)"
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    running.stop()
+
+
+def main() -> None:
+    from shepherd.entrypoints import cli_deploy, cli_jobs, demo
+
+    cli_deploy.register(app)
+    cli_jobs.register(app)
+    demo.register(app)
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(1)

@@ -1,0 +1,125 @@
+"""`shepherd jobs` (what the worker has to do, and what died) and `shepherd deploy show`."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from shepherd.domain.text import plural
+from shepherd.entrypoints.cli import ConfigOpt, build, fail, load_settings, out
+from shepherd.entrypoints.cli_deploy import deploy_app
+
+jobs_app = typer.Typer(
+    help="The jobs table: pending, running, done and dead work.", invoke_without_command=True
+)
+
+
+@jobs_app.callback()
+def jobs(
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    state: Annotated[str | None, typer.Option(help="pending | running | done | dead")] = None,
+    limit: Annotated[int, typer.Option(help="rows")] = 20,
+) -> None:
+    """Counts by state and the latest jobs (dead ones first when any)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from shepherd.bootstrap import Shepherd
+
+    shepherd = build(load_settings(config))
+    assert isinstance(shepherd, Shepherd)
+    with shepherd.uow_factory() as uow:
+        counts = uow.jobs.counts()
+        if state is None and counts.get("dead"):
+            state = "dead"
+        rows = uow.jobs.query(state=state, limit=limit)
+    summary = "  ".join(f"{k}: {counts.get(k, 0)}" for k in ("pending", "running", "done", "dead"))
+    out.print(summary)
+    table = Table("id", "kind", "state", "attempts", "deploy", "run at", "last error")
+    for job in rows:
+        table.add_row(
+            str(job.id),
+            job.kind,
+            job.state.value,
+            f"{job.attempts}/{job.max_attempts}",
+            str(job.deploy_id or ""),
+            job.run_at.strftime("%Y-%m-%d %H:%M:%S"),
+            (job.last_error or "")[:80],
+        )
+    out.print(table)
+
+
+@jobs_app.command("retry")
+def retry(job_id: int, config: ConfigOpt = None) -> None:
+    """Give a dead job a fresh set of attempts."""
+    from shepherd.bootstrap import Shepherd
+
+    shepherd = build(load_settings(config))
+    assert isinstance(shepherd, Shepherd)
+    with shepherd.uow_factory() as uow:
+        revived = uow.jobs.revive(job_id, now=shepherd.clock())
+        uow.commit()
+    if not revived:
+        fail(f"job {job_id} is not dead (or does not exist)")
+    out.print(f"job {job_id} will run again")
+
+
+@deploy_app.command("show")
+def show(deploy_id: int) -> None:
+    """A deploy with its changes and people, as a table."""
+    url = os.environ.get("SHEPHERD_URL", "http://127.0.0.1:8000").rstrip("/")
+    try:
+        response = httpx.get(f"{url}/api/v1/deploys/{deploy_id}", timeout=15)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach Shepherd at {url}: {exc}")
+    if response.status_code != 200:
+        fail(response.json().get("error", {}).get("message", response.text[:200]))
+    print_deploy(response.json())
+
+
+def print_deploy(data: dict[str, Any]) -> None:
+    attribution = data["attribution"]
+    out.print(
+        f"[bold]Deploy {data['id']}[/]: {data['service']} → {data['environment']} "
+        f"[cyan]{data['sha'][:12]}[/]  status [bold]{data['status']}[/]"
+        + (f" {data['percent']}%" if data.get("percent") is not None else "")
+    )
+    state = attribution["state"]
+    if state == "attribution_failed":
+        out.print(f"[red]attribution failed:[/] {attribution['error']}")
+    for note in attribution["notes"]:
+        out.print(f"  [yellow]•[/] {note}")
+    if attribution["total_changes"] is not None:
+        out.print(
+            f"  {plural(attribution['total_changes'], 'change')} in "
+            f"{plural(attribution['total_commits'], 'commit')}"
+            + (f" since {attribution['base_sha'][:12]}" if attribution["base_sha"] else "")
+        )
+    changes = Table("sha", "PR", "subject", "author(s)", "merged by", "path rules", title="Changes")
+    for change in data.get("changes", []):
+        authors = ", ".join([change["author"]["name"]] + [c["name"] for c in change["coauthors"]])
+        merger = change["merger"]["name"] if change["merger"] else ""
+        pr = f"#{change['pr_number']}" if change["pr_number"] else ""
+        changes.add_row(
+            change["short_sha"], pr, change["subject"][:60], authors, merger, ", ".join(change["path_rules"])
+        )
+    out.print(changes)
+    people = Table("person", "email", "roles", "changes", "merged PRs", "in config", title="People")
+    for person in data.get("people", []):
+        people.add_row(
+            person["name"],
+            person["email"],
+            ", ".join(person["roles"]),
+            str(len(person["changes"])),
+            ", ".join(f"#{n}" for n in person["merged_prs"]),
+            "yes" if person["person"] else "no",
+        )
+    out.print(people)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(jobs_app, name="jobs")

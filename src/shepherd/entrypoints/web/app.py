@@ -1,0 +1,55 @@
+"""The FastAPI application: API, webhooks, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+from shepherd import __version__
+from shepherd.bootstrap import Shepherd
+from shepherd.entrypoints.web import api, webhooks
+from shepherd.entrypoints.web.errors import BodyLimit, install_error_handlers
+from shepherd.entrypoints.worker import Worker
+
+
+def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worker: bool = True) -> FastAPI:
+    worker: Worker | None = shepherd.worker() if embedded_worker else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(title="Shepherd", version=__version__, lifespan=lifespan)
+    app.state.shepherd = shepherd
+    app.state.insecure_dev = insecure_dev
+    app.state.worker = worker
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit)
+    app.include_router(api.router)
+    app.include_router(webhooks.router)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        with shepherd.uow_factory() as uow:
+            uow.jobs.counts()
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> str:
+        with shepherd.uow_factory() as uow:
+            counts = uow.jobs.counts()
+        lines = ["# HELP shepherd_jobs Jobs in the jobs table by state.", "# TYPE shepherd_jobs gauge"]
+        for state in ("pending", "running", "done", "dead"):
+            lines.append(f'shepherd_jobs{{state="{state}"}} {counts.get(state, 0)}')
+        return "\n".join(lines) + "\n"
+
+    return app

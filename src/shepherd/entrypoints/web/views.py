@@ -1,0 +1,100 @@
+"""JSON shapes of deploys, changes and people for the API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from shepherd.domain.jobs import Job
+from shepherd.domain.model import Change, Deploy, DeployEvent, DeployPerson
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def deploy_summary(deploy: Deploy, public_url: str) -> dict[str, Any]:
+    return {
+        "id": deploy.id,
+        "service": deploy.service,
+        "environment": deploy.environment,
+        "sha": deploy.sha,
+        "previous_sha": deploy.previous_sha,
+        "ref": deploy.ref,
+        "deployer": deploy.deployer,
+        "url": deploy.url,
+        "status": deploy.status.value,
+        "percent": deploy.percent,
+        "stage": deploy.stage,
+        "message": deploy.message,
+        "source": deploy.source,
+        "idempotency_key": deploy.idempotency_key,
+        "started_at": _time(deploy.started_at),
+        "finished_at": _time(deploy.finished_at),
+        "updated_at": _time(deploy.updated_at),
+        "attribution": {
+            "state": deploy.attribution_state.value,
+            "error": deploy.attribution_error,
+            "notes": deploy.attribution_notes,
+            "base_sha": deploy.base_sha,
+            "total_commits": deploy.total_commits,
+            "total_changes": deploy.total_changes,
+            "skipped_changes": deploy.skipped_changes,
+        },
+        "links": {"self": f"{public_url.rstrip('/')}/api/v1/deploys/{deploy.id}"},
+    }
+
+
+def change_view(change: Change) -> dict[str, Any]:
+    return {
+        "sha": change.sha,
+        "short_sha": change.sha[:7],
+        "subject": change.subject,
+        "pr_number": change.pr_number,
+        "author": asdict(change.author),
+        "coauthors": [asdict(c) for c in change.coauthors],
+        "merger": asdict(change.merger) if change.merger else None,
+        "merge_sha": change.merge_sha,
+        "authored_at": _time(change.authored_at),
+        "committed_at": _time(change.committed_at),
+        "files": list(change.files),
+        "path_rules": list(change.path_rules),
+    }
+
+
+def person_view(person: DeployPerson) -> dict[str, Any]:
+    return {
+        **asdict(person.ref),
+        "roles": sorted(r.value for r in person.roles),
+        "changes": person.change_shas,
+        "merged_prs": sorted(person.merged_prs),
+    }
+
+
+def event_view(event: DeployEvent) -> dict[str, Any]:
+    return {
+        "status": event.status.value,
+        "percent": event.percent,
+        "stage": event.stage,
+        "message": event.message,
+        "source": event.source,
+        "applied": event.applied,
+        "occurred_at": _time(event.occurred_at),
+        "received_at": _time(event.received_at),
+    }
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "run_at": _time(job.run_at),
+        "last_error": job.last_error,
+        "deploy_id": job.deploy_id,
+        "created_at": _time(job.created_at),
+        "finished_at": _time(job.finished_at),
+    }
