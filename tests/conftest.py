@@ -1,0 +1,118 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from shepherd.adapters.db import migrate
+from shepherd.adapters.db.engine import build_engine, session_factory
+from shepherd.adapters.db.tables import metadata
+from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from shepherd.bootstrap import Shepherd, bootstrap
+from shepherd.domain.config import ShepherdConfig
+from shepherd.settings import Settings
+from tests.support import FakeClock, need
+
+PG_URL = os.environ.get("SHEPHERD_TEST_POSTGRES_URL")
+
+
+def _admin_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once."""
+    need(PG_URL, "PostgreSQL: set SHEPHERD_TEST_POSTGRES_URL")
+    assert PG_URL is not None
+    import psycopg
+
+    name = f"shepherd_test_{uuid.uuid4().hex[:10]}"
+    admin = _admin_url(PG_URL)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    engine = build_engine(rendered)
+    migrate.upgrade(engine)
+    engine.dispose()
+    try:
+        yield rendered
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def truncate(engine: Engine) -> None:
+    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/shepherd.db"
+        engine = build_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("pg_database_url")
+    engine = build_engine(url)
+    truncate(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = build_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def uow_factory(engine: Engine) -> SqlUnitOfWorkFactory:
+    return SqlUnitOfWorkFactory(session_factory(engine))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "data_dir": tmp_path / "data",
+        "config": tmp_path / "shepherd.yaml",
+        "api_token": "test-token-123",
+        "github_webhook_secret": "github-secret-123",
+        "job_poll_seconds": 0.05,
+        "job_lease_seconds": 30,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def make_shepherd(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[object]:
+    built: list[Shepherd] = []
+
+    def make(config: ShepherdConfig, **overrides: object) -> Shepherd:
+        settings = make_settings(database_url, tmp_path, **overrides)
+        shepherd = bootstrap(settings, config=config, clock=clock, upgrade_database=False)
+        built.append(shepherd)
+        return shepherd
+
+    yield make
+    for shepherd in built:
+        shepherd.close()
