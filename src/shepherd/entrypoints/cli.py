@@ -2,57 +2,29 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
 from shepherd.adapters.config_file import ConfigError, load_config
-from shepherd.settings import Settings
+from shepherd.entrypoints import cli_deploy, cli_jobs, demo
+from shepherd.entrypoints.cli_common import (
+    ConfigOpt,
+    build,
+    err,
+    fail,
+    load_settings,
+    out,
+    report_config_error,
+    setup_logging,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Shepherd: deploys find their authors.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 config_app = typer.Typer(no_args_is_help=True, help="shepherd.yaml.")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
-
-err = Console(stderr=True)
-out = Console()
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="shepherd.yaml (default $SHEPHERD_CONFIG)")
-]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def load_settings(config: Path | None = None) -> Settings:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        lines = [f"SHEPHERD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
-        fail("bad environment settings:\n  " + "\n  ".join(lines))
-    if config is not None:
-        settings = settings.model_copy(update={"config": config})
-    return settings
-
-
-def report_config_error(exc: ConfigError) -> NoReturn:
-    err.print(f"[bold red]{exc.source}[/]: {len(exc.problems)} problem(s)", highlight=False)
-    for problem in exc.problems:
-        err.print(f"  {problem}", highlight=False, markup=False)
-    raise typer.Exit(1)
-
-
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @config_app.command("check")
@@ -87,17 +59,6 @@ def db_upgrade() -> None:
         engine.dispose()
 
 
-def build(settings: Settings, *, upgrade: bool | None = None) -> object:
-    from shepherd.bootstrap import DatabaseNotReady, bootstrap
-
-    try:
-        return bootstrap(settings, upgrade_database=upgrade)
-    except ConfigError as exc:
-        report_config_error(exc)
-    except DatabaseNotReady as exc:
-        fail(str(exc))
-
-
 @app.command()
 def serve(
     config: ConfigOpt = None,
@@ -113,13 +74,11 @@ def serve(
     """The web service with its embedded worker."""
     import uvicorn
 
-    from shepherd.bootstrap import Shepherd
     from shepherd.entrypoints.web.app import create_app
 
     setup_logging()
     settings = load_settings(config)
     shepherd = build(settings)
-    assert isinstance(shepherd, Shepherd)
     if settings.api_token is None and not insecure_dev:
         err.print("[yellow]SHEPHERD_API_TOKEN is not set: API writes will be refused.[/]")
     app_ = create_app(shepherd, insecure_dev=insecure_dev, embedded_worker=not no_worker)
@@ -135,12 +94,9 @@ def worker(
     import signal
     import threading
 
-    from shepherd.bootstrap import Shepherd
-
     setup_logging()
     settings = load_settings(config)
     shepherd = build(settings)
-    assert isinstance(shepherd, Shepherd)
     running = shepherd.worker(concurrency=concurrency)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -156,12 +112,12 @@ def worker(
     running.stop()
 
 
-def main() -> None:
-    from shepherd.entrypoints import cli_deploy, cli_jobs, demo
+cli_deploy.register(app)
+cli_jobs.register(app)
+demo.register(app)
 
-    cli_deploy.register(app)
-    cli_jobs.register(app)
-    demo.register(app)
+
+def main() -> None:
     try:
         app()
     except BrokenPipeError:

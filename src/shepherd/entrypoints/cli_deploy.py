@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from shepherd.entrypoints.cli import err, fail
+from shepherd.entrypoints.cli_common import err, fail
 
 deploy_app = typer.Typer(no_args_is_help=True, help="Tell Shepherd about a deploy (for CI jobs).")
 

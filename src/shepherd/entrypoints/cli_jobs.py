@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from shepherd.domain.text import plural
-from shepherd.entrypoints.cli import ConfigOpt, build, fail, load_settings, out
+from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out
 from shepherd.entrypoints.cli_deploy import deploy_app
 
 jobs_app = typer.Typer(
@@ -28,10 +28,7 @@ def jobs(
     """Counts by state and the latest jobs (dead ones first when any)."""
     if ctx.invoked_subcommand is not None:
         return
-    from shepherd.bootstrap import Shepherd
-
     shepherd = build(load_settings(config))
-    assert isinstance(shepherd, Shepherd)
     with shepherd.uow_factory() as uow:
         counts = uow.jobs.counts()
         if state is None and counts.get("dead"):
@@ -56,10 +53,7 @@ def jobs(
 @jobs_app.command("retry")
 def retry(job_id: int, config: ConfigOpt = None) -> None:
     """Give a dead job a fresh set of attempts."""
-    from shepherd.bootstrap import Shepherd
-
     shepherd = build(load_settings(config))
-    assert isinstance(shepherd, Shepherd)
     with shepherd.uow_factory() as uow:
         revived = uow.jobs.revive(job_id, now=shepherd.clock())
         uow.commit()

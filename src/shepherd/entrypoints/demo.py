@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from shepherd.entrypoints.cli import ConfigOpt, build, fail, load_settings, out, setup_logging
+from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out, setup_logging
 from shepherd.entrypoints.cli_jobs import print_deploy
 from shepherd.entrypoints.demo_repo import build_demo_repo
 
@@ -28,7 +28,6 @@ def demo(
     """Build a demo repository, start Shepherd on it, send deploys and show what it found."""
     import uvicorn
 
-    from shepherd.bootstrap import Shepherd
     from shepherd.entrypoints.web.app import create_app
 
     setup_logging("WARNING")
@@ -42,7 +41,6 @@ def demo(
         "(three authors, a merged PR, a squash PR, a co-authored commit)"
     )
     shepherd = build(settings)
-    assert isinstance(shepherd, Shepherd)
     app = create_app(shepherd, insecure_dev=settings.api_token is None)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port or (8000 if serve else 0), log_level="warning")

@@ -1,0 +1,162 @@
+"""Attribution: Shepherd reading a 5,000-commit range vs plain `git log --name-only`.
+
+The repository (60,000 commits, bench/gitgen.py) is generated once and cached under
+bench/.work/, together with its Shepherd mirror (commit-graph on, made by GitRepository).
+Baseline and Shepherd run in this process, interleaved, against the same mirror.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import gitgen
+from bench.common import WORK, Section, seconds, timed
+from shepherd.adapters.git import LOG_FORMAT, GitMirrors, GitRepository, parse_log
+from shepherd.domain.attribution import AttributionInput, build_changeset
+from shepherd.domain.config import PathRule, Service
+from shepherd.domain.model import Changeset, RawCommit
+from shepherd.domain.people import PeopleDirectory
+
+GENERATOR_VERSION = 2  # bump when gitgen changes: the cache is rebuilt
+TOTAL_COMMITS = 60_000
+RANGE_COMMITS = 5_000
+REPEAT = 5
+TARGET_RATIO = 1.3
+SERVICE = Service(name="bench", repository="monorepo.git")
+MONOREPO_SERVICE = Service(
+    name="bench-svc03",
+    repository="monorepo.git",
+    paths=["services/svc03/**", "libs/"],
+    path_rules=[PathRule(name="db", paths=["services/*/db/**"])],
+)
+
+
+@dataclass(frozen=True)
+class Fixture:
+    repo: GitRepository
+    base: str
+    head: str
+    range_commits: int
+    total_commits: int
+
+
+def prepare(work: Path = WORK) -> Fixture:
+    """The cached repository and mirror, generated when missing or outdated."""
+    meta_file, source = work / "attribution.json", work / "monorepo.git"
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+    if meta.get("version") != GENERATOR_VERSION or not source.exists():
+        shutil.rmtree(source, ignore_errors=True)
+        shutil.rmtree(work / "mirrors", ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+        mainline = gitgen.build(source, TOTAL_COMMITS)
+        meta = {"version": GENERATOR_VERSION, "head": mainline[-1], "mainline": mainline}
+    mirrors = GitMirrors(data_dir=work, config_dir=work, timeout=600)
+    repo = mirrors.for_repository(SERVICE.repository)
+    head = repo.ensure(meta["head"])  # clones the mirror and writes its commit-graph
+    if "base" not in meta:
+        meta["base"] = _pick_base(repo.mirror, meta.pop("mainline"), head, RANGE_COMMITS)
+        meta_file.write_text(json.dumps(meta))
+    base = repo.ensure(meta["base"])
+    return Fixture(repo, base, head, _count(repo.mirror, f"{base}..{head}"), _count(repo.mirror, head))
+
+
+def _count(mirror: Path, revs: str) -> int:
+    out = subprocess.run(["git", "rev-list", "--count", revs], cwd=mirror, capture_output=True, text=True)
+    return int(out.stdout)
+
+
+def _pick_base(mirror: Path, mainline: list[str], head: str, wanted: int) -> str:
+    """The newest mainline commit with at least `wanted` commits in base..head (bisection)."""
+    lo, hi = 0, len(mainline) - 1  # count(mainline[lo]..head) >= wanted > count(mainline[hi]..head)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _count(mirror, f"{mainline[mid]}..{head}") >= wanted:
+            lo = mid
+        else:
+            hi = mid
+    return mainline[lo]
+
+
+# -- the measured operations ---------------------------------------------------------------
+
+
+def baseline(fx: Fixture) -> bytes:
+    argv = ["git", "log", "--name-only", f"{fx.base}..{fx.head}"]
+    return subprocess.run(argv, cwd=fx.repo.mirror, capture_output=True, check=True).stdout
+
+
+def shepherd_git_only(fx: Fixture) -> str:
+    """The subprocess GitRepository.commits runs, alone (same argv, env and decoding)."""
+    argv = ["git", "-c", "core.quotePath=false", "log", "--no-renames", "--name-only"]
+    argv += [f"--format={LOG_FORMAT}", f"{fx.base}..{fx.head}"]
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    result = subprocess.run(argv, cwd=fx.repo.mirror, env=env, capture_output=True, text=True, errors="replace")
+    return result.stdout
+
+
+def changeset(fx: Fixture, commits: list[RawCommit], service: Service = SERVICE) -> Changeset:
+    return build_changeset(
+        AttributionInput(
+            commits=commits,
+            head_sha=fx.head,
+            base_sha=fx.base,
+            service=service,
+            directory=PeopleDirectory([]),
+            pr_mergers={},
+        )
+    )
+
+
+@dataclass
+class Timings:
+    baseline: list[float]
+    shepherd: list[float]
+    commits: list[float]
+    build: list[float]
+    git_only: list[float]
+    parse: list[float]
+    monorepo_build: list[float]
+
+
+def measure(fx: Fixture, repeat: int = REPEAT) -> tuple[Timings, Changeset, int]:
+    t = Timings([], [], [], [], [], [], [])
+    baseline(fx), fx.repo.commits(base=fx.base, head=fx.head)  # warm the page cache
+    for _ in range(repeat):
+        elapsed, out = timed(baseline, fx)
+        t.baseline.append(elapsed)
+        got, commits = timed(fx.repo.commits, base=fx.base, head=fx.head)
+        built, result = timed(changeset, fx, commits)
+        t.commits.append(got)
+        t.build.append(built)
+        t.shepherd.append(got + built)
+        elapsed, text = timed(shepherd_git_only, fx)
+        t.git_only.append(elapsed)
+        t.parse.append(timed(parse_log, text)[0])
+        t.monorepo_build.append(timed(changeset, fx, commits, MONOREPO_SERVICE)[0])
+    return t, result, len(out)
+
+
+def run(repeat: int = REPEAT) -> Section:
+    fx = prepare()
+    t, cs, baseline_bytes = measure(fx, repeat)
+    ratio = min(t.shepherd) / min(t.baseline)
+    section = Section(f"Attribution of a {fx.range_commits:,}-commit range (best of {repeat})")
+    section.add("repository", f"{fx.total_commits:,} commits (generated), range base..head")
+    section.add("range", f"{fx.range_commits:,} commits, {cs.total_changes:,} changes, {len(cs.people)} people")
+    section.add("baseline: git log --name-only", seconds(min(t.baseline)))
+    section.add("Shepherd: commits() + build_changeset()", seconds(min(t.shepherd)))
+    section.add("ratio Shepherd / baseline", f"{ratio:.2f} ({'ok' if ratio <= TARGET_RATIO else 'over'} ≤ 1.3)")
+    section.add("  commits() (git log + parse_log)", seconds(min(t.commits)))
+    section.add("    git subprocess alone (Shepherd's format)", seconds(min(t.git_only)))
+    section.add("    parse_log alone", seconds(min(t.parse)))
+    section.add("  build_changeset (all paths)", seconds(min(t.build)))
+    section.add("  build_changeset (monorepo paths + a path rule)", seconds(min(t.monorepo_build)))
+    section.add("baseline output", f"{baseline_bytes / 1e6:.1f} MB")
+    commit_graph = (fx.repo.mirror / "objects" / "info" / "commit-graph").exists()
+    section.notes.append(f"Mirror made by GitRepository.ensure(); commit-graph present: {commit_graph}.")
+    return section

@@ -1,0 +1,3 @@
+from shepherd.entrypoints.cli import main
+
+main()

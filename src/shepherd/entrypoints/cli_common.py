@@ -1,0 +1,64 @@
+"""What every `shepherd` subcommand shares: settings, building the app, messages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from shepherd.adapters.config_file import ConfigError
+from shepherd.settings import Settings
+
+if TYPE_CHECKING:
+    from shepherd.bootstrap import Shepherd
+
+err = Console(stderr=True)
+out = Console()
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="shepherd.yaml (default $SHEPHERD_CONFIG)")
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print("[bold red]error:[/] ", end="", highlight=False)
+    err.print(message, highlight=False, markup=False)
+    raise typer.Exit(code)
+
+
+def load_settings(config: Path | None = None) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        lines = [f"SHEPHERD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        fail("bad environment settings:\n  " + "\n  ".join(lines))
+    if config is not None:
+        settings = settings.model_copy(update={"config": config})
+    return settings
+
+
+def report_config_error(exc: ConfigError) -> NoReturn:
+    err.print(f"[bold red]{exc.source}[/]: {len(exc.problems)} problem(s)", highlight=False)
+    for problem in exc.problems:
+        err.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def build(settings: Settings, *, upgrade: bool | None = None) -> Shepherd:
+    """The app from settings; config and database problems end the command with a message."""
+    from shepherd.bootstrap import DatabaseNotReady, bootstrap
+
+    try:
+        return bootstrap(settings, upgrade_database=upgrade)
+    except ConfigError as exc:
+        report_config_error(exc)
+    except DatabaseNotReady as exc:
+        fail(str(exc))

@@ -1,0 +1,186 @@
+"""The deploy API on SQLite and PostgreSQL: happy path, idempotency, order, bad input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import AUTH, World
+
+
+def count_rows(world: World) -> tuple[int, int, int]:
+    with world.shepherd.uow_factory() as uow:
+        deploys = uow.deploys.query(limit=500)
+        events = sum(len(uow.deploys.events(d.id)) for d in deploys if d.id)
+        return len(deploys), events, len(uow.jobs.query(limit=500))
+
+
+def test_deploy_start_events_and_detail(world: World) -> None:
+    started = world.start(world.shas.second, previous_sha=world.shas.first, deployer="ci", url="https://ci/1")
+    assert started["created"] is True and started["status"] == "started"
+    assert started["attribution"]["state"] == "pending"
+    deploy_id = started["id"]
+    world.event(deploy_id, "progressing", percent=10, stage="canary")
+    moved = world.event(deploy_id, "progressing", percent=50)
+    assert (moved["status"], moved["percent"], moved["stage"]) == ("progressing", 50, "canary")
+    done = world.event(deploy_id, "succeeded")
+    assert done["status"] == "succeeded" and done["finished_at"] is not None
+    assert world.run_jobs() == 1
+    detail = world.detail(deploy_id)
+    assert detail["attribution"]["state"] == "done"
+    assert detail["attribution"]["total_changes"] == 5
+    assert [e["status"] for e in detail["events"]] == ["started", "progressing", "progressing", "succeeded"]
+    assert detail["jobs"][0]["kind"] == "attribute" and detail["jobs"][0]["state"] == "done"
+    people = {p["name"]: p for p in detail["people"]}
+    assert set(people) == {"Ana Lima", "Bruno Costa", "Chen Wei"}
+
+
+def test_idempotency_key_gives_the_same_deploy_and_no_new_work(world: World) -> None:
+    first = world.start(world.shas.second, idempotency_key="run-7")
+    again = world.client.post(
+        "/api/v1/deploys",
+        json={
+            "service": "checkout",
+            "environment": "production",
+            "sha": world.shas.second,
+            "idempotency_key": "run-7",
+        },
+        headers=AUTH,
+    )
+    assert again.status_code == 200 and again.json()["id"] == first["id"] and again.json()["created"] is False
+    world.event(first["id"], "succeeded", idempotency_key="done")
+    repeat = world.client.post(
+        f"/api/v1/deploys/{first['id']}/events",
+        json={"status": "succeeded", "idempotency_key": "done"},
+        headers=AUTH,
+    )
+    assert repeat.status_code == 200 and repeat.json()["created"] is False
+    assert count_rows(world) == (1, 2, 1)
+
+
+def test_out_of_order_events_are_recorded_without_going_back(world: World) -> None:
+    deploy_id = world.start(world.shas.second)["id"]
+    world.event(deploy_id, "succeeded")
+    late = world.event(deploy_id, "progressing", percent=50)
+    assert late["status"] == "succeeded" and late["event"]["applied"] is False
+    assert [e["applied"] for e in world.detail(deploy_id)["events"]] == [True, True, False]
+
+
+def test_list_filters_and_cursor(world: World) -> None:
+    ids = [world.start(world.shas.second)["id"] for _ in range(3)]
+    staging = world.start(world.shas.first, environment="staging")["id"]
+    world.event(ids[0], "failed")
+    listing = world.client.get("/api/v1/deploys?limit=2").json()
+    assert [d["id"] for d in listing["deploys"]] == [staging, ids[2]] and listing["next_before"] == ids[2]
+    rest = world.client.get(f"/api/v1/deploys?limit=2&before={listing['next_before']}").json()
+    assert [d["id"] for d in rest["deploys"]] == [ids[1], ids[0]]
+    assert [d["id"] for d in world.client.get("/api/v1/deploys?environment=staging").json()["deploys"]] == [
+        staging
+    ]
+    assert [d["id"] for d in world.client.get("/api/v1/deploys?status=failed").json()["deploys"]] == [ids[0]]
+    assert world.client.get("/api/v1/deploys?service=nope").json()["deploys"] == []
+    bad = world.client.get("/api/v1/deploys?status=exploded")
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+
+
+GOOD = {"service": "checkout", "environment": "production", "sha": "a" * 40}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "fragment"),
+    [
+        (b"{not json", 400, "invalid_json", "not valid JSON"),
+        ({**GOOD, "service": "nope"}, 422, "unknown_service", "no service named 'nope'"),
+        ({**GOOD, "environment": "moon"}, 422, "unknown_environment", "no environment 'moon'"),
+        ({**GOOD, "sha": "xyz"}, 422, "invalid_request", "sha"),
+        ({**GOOD, "sha": "abc12"}, 422, "invalid_request", "sha"),
+        ({**GOOD, "sha": "a" * 41}, 422, "invalid_request", "sha"),
+        ({"service": "checkout", "sha": "a" * 40}, 422, "invalid_request", "environment"),
+        ({**GOOD, "surprise": 1}, 422, "invalid_request", "surprise"),
+        ([1, 2], 422, "invalid_request", ""),
+    ],
+)
+def test_bad_deploy_input_gets_a_clear_4xx_and_writes_nothing(
+    world: World, body: Any, status: int, code: str, fragment: str
+) -> None:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = world.client.post(
+        "/api/v1/deploys", content=raw, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and fragment in error["message"] and "details" in error
+    assert count_rows(world) == (0, 0, 0)
+
+
+def test_bad_event_input(world: World) -> None:
+    deploy_id = world.start(world.shas.second)["id"]
+    cases = [
+        (f"/api/v1/deploys/{deploy_id}/events", {"status": "exploded"}, 422),
+        (f"/api/v1/deploys/{deploy_id}/events", {"status": "progressing", "percent": 101}, 422),
+        (f"/api/v1/deploys/{deploy_id}/events", {"status": "started"}, 422),
+        ("/api/v1/deploys/9999/events", {"status": "succeeded"}, 404),
+        ("/api/v1/deploys/abc/events", {"status": "succeeded"}, 422),
+    ]
+    for path, body, status in cases:
+        response = world.client.post(path, json=body, headers=AUTH)
+        assert response.status_code == status, (path, body, response.text)
+        assert set(response.json()["error"]) == {"code", "message", "details"}
+    assert world.client.get("/api/v1/deploys/9999").status_code == 404
+    assert count_rows(world) == (1, 1, 1)
+
+
+def test_body_over_one_megabyte_is_refused(world: World) -> None:
+    huge = json.dumps({**GOOD, "deployer": "x" * (1024 * 1024)})
+    response = world.client.post(
+        "/api/v1/deploys", content=huge, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
+
+    def chunks() -> Any:  # no Content-Length: the limit applies while streaming
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    streamed = world.client.post(
+        "/api/v1/deploys", content=chunks(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert count_rows(world) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": "Basic dGVzdA=="},
+        {"Authorization": "Bearer"},
+    ],
+)
+def test_missing_or_wrong_token_is_401_and_writes_nothing(world: World, headers: dict[str, str]) -> None:
+    response = world.client.post("/api/v1/deploys", json=GOOD, headers=headers)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+    assert (
+        world.client.post(
+            "/api/v1/deploys/1/events", json={"status": "succeeded"}, headers=headers
+        ).status_code
+        == 401
+    )
+    assert count_rows(world) == (0, 0, 0)
+
+
+def test_writes_are_refused_when_no_token_is_configured(make_world: Any) -> None:
+    world = make_world(api_token=None)
+    response = world.client.post("/api/v1/deploys", json=GOOD, headers=AUTH)
+    assert response.status_code == 401 and "SHEPHERD_API_TOKEN" in response.json()["error"]["message"]
+
+
+def test_health_metrics_and_jobs(world: World) -> None:
+    assert world.client.get("/healthz").json()["status"] == "ok"
+    world.start(world.shas.second)
+    assert 'shepherd_jobs{state="pending"} 1' in world.client.get("/metrics").text
+    jobs = world.client.get("/api/v1/jobs").json()
+    assert jobs["counts"] == {"pending": 1} and jobs["jobs"][0]["kind"] == "attribute"
+    assert world.client.get("/nowhere").json()["error"]["code"] == "not_found"
