@@ -187,3 +187,28 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "First deploy of checkout",
     ):
         assert expected in result.stdout, expected
+
+
+def test_postgres_needs_db_upgrade_before_serving(
+    runner: CliRunner, pg_database_url: str, tmp_path: Path
+) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_database_url)
+    name = f"{url.database}_empty"
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        env = {
+            "SHEPHERD_DATABASE_URL": url.set(database=name).render_as_string(hide_password=False),
+            "SHEPHERD_CONFIG": str(ROOT / "examples" / "shepherd.yaml"),
+        }
+        refused = runner.invoke(app, ["worker"], env=env)
+        assert refused.exit_code == 1 and "run `shepherd db upgrade` first" in refused.stderr
+        upgraded = runner.invoke(app, ["db", "upgrade"], env=env)
+        assert upgraded.exit_code == 0 and "database at revision 0001" in upgraded.stdout
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -177,7 +177,7 @@ class GitRepository:
     def _locked(self) -> Iterator[None]:
         # Several workers (threads or processes) may fetch the same mirror.
         self.mirror.parent.mkdir(parents=True, exist_ok=True)
-        with _THREAD_LOCK, open(self.mirror.with_suffix(".lock"), "w") as handle:
+        with _lock_for(self.mirror), open(self.mirror.with_suffix(".lock"), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -185,7 +185,14 @@ class GitRepository:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-_THREAD_LOCK = threading.Lock()
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(mirror: Path) -> threading.Lock:
+    """One lock per mirror for threads; flock covers other processes."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(mirror, threading.Lock())
 
 
 class GitMirrors:

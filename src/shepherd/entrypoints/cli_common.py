@@ -16,7 +16,7 @@ from shepherd.settings import Settings
 if TYPE_CHECKING:
     from shepherd.bootstrap import Shepherd
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay greppable in CI logs
 out = Console()
 
 ConfigOpt = Annotated[
