@@ -147,40 +147,30 @@ def _record(ctx: JobContext, deploy: Deploy, changeset: Changeset) -> None:
     if changeset.skipped_outside_paths:
         skipped = plural(changeset.skipped_outside_paths, "commit")
         notes.append(f"{skipped} outside this service's paths (monorepo) left out.")
-    with ctx.transaction(finish=True) as uow:
-        assert deploy.id is not None
-        uow.deploys.store_changeset(deploy.id, changeset)
-        current = uow.deploys.get(deploy.id)
-        assert current is not None
-        uow.deploys.save(
-            replace(
-                current,
-                attribution_state=AttributionState.DONE,
-                attribution_error=None,
-                attribution_notes=notes,
-                base_sha=changeset.base_sha,
-                total_commits=changeset.total_commits,
-                total_changes=changeset.total_changes,
-                skipped_changes=changeset.skipped_outside_paths,
-                updated_at=ctx.now(),
-            )
-        )
+    _finish(
+        ctx,
+        deploy,
+        changeset,
+        attribution_state=AttributionState.DONE,
+        attribution_error=None,
+        attribution_notes=notes,
+        base_sha=changeset.base_sha,
+        total_commits=changeset.total_commits,
+        total_changes=changeset.total_changes,
+        skipped_changes=changeset.skipped_outside_paths,
+    )
 
 
 def _record_failure(ctx: JobContext, deploy: Deploy, reason: str) -> None:
+    _finish(ctx, deploy, None, attribution_state=AttributionState.FAILED, attribution_error=reason)
+
+
+def _finish(ctx: JobContext, deploy: Deploy, changeset: Changeset | None, **changes: Any) -> None:
+    """The outcome and the job's completion in one transaction: a retry never half-applies."""
+    assert deploy.id is not None
     with ctx.transaction(finish=True) as uow:
-        assert deploy.id is not None
+        if changeset is not None:
+            uow.deploys.store_changeset(deploy.id, changeset)
         current = uow.deploys.get(deploy.id)
-        assert current is not None
-        uow.deploys.save(
-            replace(
-                current,
-                attribution_state=AttributionState.FAILED,
-                attribution_error=reason,
-                updated_at=ctx.now(),
-            )
-        )
-
-
-def attribute_handler(deps: AttributionDeps) -> Any:
-    return lambda ctx: attribute_changes(ctx, deps)
+        assert current is not None  # the job holds no lock, but deploys are never deleted
+        uow.deploys.save(replace(current, **changes, updated_at=ctx.now()))
