@@ -9,16 +9,20 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from shepherd.adapters.config_file import load_config
+from shepherd.adapters.console_notifier import ConsoleNotifier
 from shepherd.adapters.db import migrate
 from shepherd.adapters.db.engine import build_engine, session_factory
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.adapters.git import GitMirrors
 from shepherd.adapters.github_api import GithubApi
+from shepherd.adapters.slack import SlackNotifier
 from shepherd.domain.config import ShepherdConfig
 from shepherd.entrypoints.worker import Worker
 from shepherd.services.attribution import AttributionDeps, attribute_changes
 from shepherd.services.deploys import ATTRIBUTE_JOB
 from shepherd.services.jobs import Handler, JobContext, JobRunner
+from shepherd.services.notify import SYNC_JOB, NotifyDeps, sync_messages
+from shepherd.services.ports import Notifier
 from shepherd.settings import Settings
 
 
@@ -41,6 +45,7 @@ class Shepherd:
     runner: JobRunner
     clock: Callable[[], datetime] = utc_now
     handlers: dict[str, Handler] = field(default_factory=dict)
+    notifier: Notifier | None = None
 
     def worker(self, *, concurrency: int | None = None) -> Worker:
         worker = Worker(
@@ -82,15 +87,23 @@ def bootstrap(
     else:
         _require_current_schema(engine)
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
-    handlers = default_handlers(settings, config)
+    notifier = build_notifier(settings)
+    handlers = default_handlers(settings, config, notifier)
     handlers.update(extra_handlers or {})
     runner = JobRunner(
         uow_factory=uow_factory, handlers=handlers, clock=clock, lease_seconds=settings.job_lease_seconds
     )
-    return Shepherd(settings, config, engine, uow_factory, runner, clock, handlers)
+    return Shepherd(settings, config, engine, uow_factory, runner, clock, handlers, notifier)
 
 
-def default_handlers(settings: Settings, config: ShepherdConfig) -> dict[str, Handler]:
+def build_notifier(settings: Settings) -> Notifier:
+    """Slack when a token is set; otherwise the console shows what Slack would get."""
+    if settings.slack_token is None:
+        return ConsoleNotifier()
+    return SlackNotifier(token=settings.slack_token.get_secret_value(), base_url=settings.slack_api_url)
+
+
+def default_handlers(settings: Settings, config: ShepherdConfig, notifier: Notifier) -> dict[str, Handler]:
     github = None
     if settings.github_token is not None:
         github = GithubApi(base_url=settings.github_api_url, token=settings.github_token.get_secret_value())
@@ -104,10 +117,15 @@ def default_handlers(settings: Settings, config: ShepherdConfig) -> dict[str, Ha
         pull_requests=github,
     )
 
+    notify = NotifyDeps(config=config, notifier=notifier, public_url=settings.public_url)
+
     def attribute(ctx: JobContext) -> None:
         attribute_changes(ctx, deps)
 
-    return {ATTRIBUTE_JOB: attribute}
+    def sync(ctx: JobContext) -> None:
+        sync_messages(ctx, notify)
+
+    return {ATTRIBUTE_JOB: attribute, SYNC_JOB: sync}
 
 
 def _require_current_schema(engine: Engine) -> None:

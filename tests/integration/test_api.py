@@ -27,12 +27,12 @@ def test_deploy_start_events_and_detail(world: World) -> None:
     assert (moved["status"], moved["percent"], moved["stage"]) == ("progressing", 50, "canary")
     done = world.event(deploy_id, "succeeded")
     assert done["status"] == "succeeded" and done["finished_at"] is not None
-    assert world.run_jobs() == 1
+    assert world.run_jobs() == 2  # attribution, then one sync of the messages (coalesced)
     detail = world.detail(deploy_id)
     assert detail["attribution"]["state"] == "done"
     assert detail["attribution"]["total_changes"] == 5
     assert [e["status"] for e in detail["events"]] == ["started", "progressing", "progressing", "succeeded"]
-    assert detail["jobs"][0]["kind"] == "attribute" and detail["jobs"][0]["state"] == "done"
+    assert {j["kind"]: j["state"] for j in detail["jobs"]} == {"attribute": "done", "sync_messages": "done"}
     people = {p["name"]: p for p in detail["people"]}
     assert set(people) == {"Ana Lima", "Bruno Costa", "Chen Wei"}
 
@@ -57,7 +57,7 @@ def test_idempotency_key_gives_the_same_deploy_and_no_new_work(world: World) -> 
         headers=AUTH,
     )
     assert repeat.status_code == 200 and repeat.json()["created"] is False
-    assert count_rows(world) == (1, 2, 1)
+    assert count_rows(world) == (1, 2, 2)  # attribution + one message sync
 
 
 def test_out_of_order_events_are_recorded_without_going_back(world: World) -> None:

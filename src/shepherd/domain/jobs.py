@@ -24,6 +24,10 @@ class NewJob:
     run_at: datetime | None = None  # None: now
     max_attempts: int = 8
     deploy_id: int | None = None
+    # Jobs with one serial key run one at a time, in order (e.g. one deploy's messages).
+    serial_key: str | None = None
+    # With a serial key: skip when a pending twin of the same kind will run no later.
+    coalesce: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Job:
     leased_until: datetime | None = None
     last_error: str | None = None
     deploy_id: int | None = None
+    serial_key: str | None = None
     finished_at: datetime | None = None
 
 

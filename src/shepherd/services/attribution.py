@@ -17,6 +17,7 @@ from shepherd.domain.model import AttributionState, Changeset, Deploy, Identity,
 from shepherd.domain.people import PeopleDirectory
 from shepherd.domain.text import plural
 from shepherd.services.jobs import JobContext
+from shepherd.services.notify import sync_job
 from shepherd.services.ports import (
     ChangeSource,
     ChangeSourceError,
@@ -174,3 +175,4 @@ def _finish(ctx: JobContext, deploy: Deploy, changeset: Changeset | None, **chan
         current = uow.deploys.get(deploy.id)
         assert current is not None  # the job holds no lock, but deploys are never deleted
         uow.deploys.save(replace(current, **changes, updated_at=ctx.now()))
+        uow.jobs.enqueue(sync_job(deploy.id), now=ctx.now())  # now everyone can be told

@@ -11,6 +11,7 @@ from shepherd.domain.jobs import NewJob
 from shepherd.domain.lifecycle import DeployState, advance
 from shepherd.domain.model import SHA_RE, Deploy, DeployEvent, DeployStatus
 from shepherd.services.errors import Invalid, NotFound, UnknownEnvironment, UnknownService
+from shepherd.services.notify import sync_job
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 ATTRIBUTE_JOB = "attribute"
@@ -146,6 +147,8 @@ def record_deploy_event(
         if deploy is None:
             raise NotFound(f"no deploy with id {command.deploy_id}")
         deploy, event = apply_event(uow, deploy, command, clock())
+        if event.applied:  # every message of the deploy shows the new state
+            uow.jobs.enqueue(sync_job(deploy_id=command.deploy_id), now=clock())
         uow.commit()
         return deploy, event, True
 

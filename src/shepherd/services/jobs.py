@@ -36,6 +36,11 @@ class JobContext:
         self.next: _Next | None = None
 
     @property
+    def uow_factory(self) -> UnitOfWorkFactory:
+        """For short reads and writes that need no lease check (e.g. caches)."""
+        return self._runner.uow_factory
+
+    @property
     def payload(self) -> dict[str, Any]:
         return self.job.payload
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from shepherd.domain.jobs import Job, NewJob
+from shepherd.domain.messages import Message
 from shepherd.domain.model import (
     Change,
     Changeset,
@@ -17,6 +19,7 @@ from shepherd.domain.model import (
     Identity,
     RawCommit,
 )
+from shepherd.domain.notifications import Ack, Notification
 
 
 class Clock(Protocol):
@@ -66,6 +69,17 @@ class JobQueue(Protocol):
     def revive(self, job_id: int, *, now: datetime) -> bool: ...
 
 
+class NotificationRepository(Protocol):
+    def for_deploy(self, deploy_id: int) -> list[Notification]: ...
+    def add(self, notification: Notification) -> Notification: ...
+    def save(self, notification: Notification) -> None: ...
+    def add_ack(self, ack: Ack) -> bool: ...
+    def acks(self, deploy_id: int) -> list[Ack]: ...
+    def cached_slack_user(self, email: str) -> tuple[str | None, datetime] | None: ...
+    def cache_slack_user(self, email: str, user_id: str | None, *, now: datetime) -> None: ...
+    def email_of_slack_user(self, user_id: str) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Nothing is written unless `commit` is called."""
 
@@ -73,6 +87,8 @@ class UnitOfWork(Protocol):
     def deploys(self) -> DeployRepository: ...
     @property
     def jobs(self) -> JobQueue: ...
+    @property
+    def notifications(self) -> NotificationRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -109,6 +125,58 @@ class ChangeSource(Protocol):
 
 class ChangeSources(Protocol):
     def for_repository(self, repository: str) -> ChangeSource: ...
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a message landed: enough to update it or reply in its thread."""
+
+    channel: str
+    ts: str
+
+
+class NotifierError(Exception):
+    """Base of what a notifier raises; `code` is the platform's error string."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+class NotifierRateLimited(NotifierError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("ratelimited", f"rate limited; retry after {retry_after:g}s")
+        self.retry_after = retry_after
+
+
+class NotifierUnavailable(NotifierError):
+    """5xx, timeouts, connection trouble: retry later. `maybe_sent`: a post may have landed."""
+
+    def __init__(self, code: str, message: str = "", *, maybe_sent: bool = False) -> None:
+        super().__init__(code, message)
+        self.maybe_sent = maybe_sent
+
+
+class NotifierRejected(NotifierError):
+    """A permanent refusal (invalid_auth, channel_not_found, …): retrying cannot help."""
+
+
+class Notifier(Protocol):
+    """Sends neutral messages; Block Kit (or console text) is the adapter's business."""
+
+    def post(
+        self, *, target: str, message: Message, key: str, thread: MessageRef | None = None
+    ) -> MessageRef: ...
+    def update(self, ref: MessageRef, message: Message) -> None: ...
+    def find_posted(
+        self, *, target: str, key: str, since: datetime, thread: MessageRef | None = None
+    ) -> MessageRef | None:
+        """A message posted with this key since then (to settle a post of unknown outcome)."""
+        ...
+
+    def lookup_user(self, email: str) -> str | None:
+        """The platform user id for an email, None when nobody has it."""
+        ...
 
 
 class PullRequestSource(Protocol):

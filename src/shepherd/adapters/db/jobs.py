@@ -11,9 +11,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from shepherd.adapters.db.tables import JobRow
 from shepherd.domain.jobs import Job, JobState, LeaseLost, NewJob
@@ -27,7 +27,10 @@ class SqlJobQueue:
         self.enqueued = 0  # the unit of work wakes the worker after commit when > 0
 
     def enqueue(self, job: NewJob, *, now: datetime) -> int | None:
-        """Add a job; with a dedupe key already present, nothing is added and None returned."""
+        """Add a job; None when its dedupe key is taken or a pending twin absorbs it (coalesce)."""
+        run_at = job.run_at or now
+        if job.coalesce and job.serial_key and self._pending_twin(job, run_at):
+            return None
         values: dict[str, Any] = {
             "kind": job.kind,
             "payload": job.payload,
@@ -35,8 +38,9 @@ class SqlJobQueue:
             "state": JobState.PENDING.value,
             "attempts": 0,
             "max_attempts": job.max_attempts,
-            "run_at": job.run_at or now,
+            "run_at": run_at,
             "deploy_id": job.deploy_id,
+            "serial_key": job.serial_key,
             "created_at": now,
             "updated_at": now,
         }
@@ -47,6 +51,16 @@ class SqlJobQueue:
         if job_id is not None:
             self.enqueued += 1
         return job_id
+
+    def _pending_twin(self, job: NewJob, run_at: datetime) -> bool:
+        """A pending job of the same kind and key that will run no later: it will see our state too."""
+        twin = select(JobRow.id).where(
+            JobRow.kind == job.kind,
+            JobRow.serial_key == job.serial_key,
+            JobRow.state == JobState.PENDING.value,
+            JobRow.run_at <= run_at,
+        )
+        return self._session.execute(twin.limit(1)).first() is not None
 
     def query(self, *, state: str | None = None, deploy_id: int | None = None, limit: int = 100) -> list[Job]:
         query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
@@ -67,16 +81,28 @@ class SqlJobQueue:
     # -- worker side -------------------------------------------------------------------
 
     def lease(self, *, now: datetime, seconds: float, limit: int = 1) -> list[Job]:
-        """Take due jobs: pending ones whose time has come, and running ones whose lease ran out."""
+        """Take due jobs: pending ones whose time has come, and running ones whose lease ran out.
+
+        Jobs sharing a serial key (e.g. all Slack work of one deploy) never run at the same time.
+        """
         due = or_(
             (JobRow.state == JobState.PENDING.value) & (JobRow.run_at <= now),
             (JobRow.state == JobState.RUNNING.value) & (JobRow.leased_until < now),
         )
-        query = select(JobRow).where(due).order_by(JobRow.run_at, JobRow.id).limit(limit)
-        if self._session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        leased = []
-        for row in self._session.scalars(query):
+        free = or_(JobRow.serial_key.is_(None), ~_busy_key(JobRow.serial_key, now, exclude=JobRow.id))
+        query = select(JobRow).where(due, free).order_by(JobRow.run_at, JobRow.id).limit(limit * 4)
+        postgres = self._session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            query = query.with_for_update(skip_locked=True, of=JobRow)
+        leased: list[Job] = []
+        keys: set[str] = set()
+        for row in self._session.scalars(query).all():
+            if len(leased) == limit:
+                break
+            if row.serial_key is not None:
+                if row.serial_key in keys or (postgres and not self._key_still_free(row, now)):
+                    continue
+                keys.add(row.serial_key)
             row.state = JobState.RUNNING.value
             row.lease_token = uuid.uuid4().hex
             row.leased_until = now + timedelta(seconds=seconds)
@@ -85,6 +111,13 @@ class SqlJobQueue:
             leased.append(_job(row))
         self._session.flush()
         return leased
+
+    def _key_still_free(self, row: JobRow, now: datetime) -> bool:
+        # Two workers may pick twins of one key at once: the advisory lock makes the second
+        # wait for the first to commit, and the fresh statement below then sees its lease.
+        self._session.execute(select(func.pg_advisory_xact_lock(func.hashtext(row.serial_key))))
+        busy = select(_busy_key(literal(row.serial_key), now, exclude=literal(row.id)))
+        return not self._session.execute(busy).scalar_one()
 
     def extend(self, job_id: int, token: str, *, until: datetime) -> None:
         self._guarded(job_id, token, leased_until=until)
@@ -162,6 +195,20 @@ class SqlJobQueue:
             raise LeaseLost(f"job {job_id}: lease lost")
 
 
+def _busy_key(key: Any, now: datetime, *, exclude: Any) -> Any:
+    running = aliased(JobRow)
+    return (
+        select(running.id)
+        .where(
+            running.serial_key == key,
+            running.state == JobState.RUNNING.value,
+            running.leased_until >= now,
+            running.id != exclude,
+        )
+        .exists()
+    )
+
+
 def _job(row: JobRow) -> Job:
     return Job(
         id=row.id,
@@ -178,5 +225,6 @@ def _job(row: JobRow) -> Job:
         leased_until=row.leased_until,
         last_error=row.last_error,
         deploy_id=row.deploy_id,
+        serial_key=row.serial_key,
         finished_at=row.finished_at,
     )

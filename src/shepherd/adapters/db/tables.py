@@ -163,8 +163,56 @@ class JobRow(Base):
     leased_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     deploy_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    serial_key: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (Index(None, "state", "run_at"),)
+
+
+class NotificationRow(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(30))
+    target: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20))
+    person_key: Mapped[str | None] = mapped_column(String(330))
+    person_name: Mapped[str | None] = mapped_column(String(255))
+    person_email: Mapped[str | None] = mapped_column(String(320))
+    thread_key: Mapped[str | None] = mapped_column(String(400))
+    channel: Mapped[str | None] = mapped_column(String(100))
+    ts: Mapped[str | None] = mapped_column(String(40))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("deploy_id", "key"),)
+
+
+class AckRow(Base):
+    __tablename__ = "acks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    slack_user: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(255))
+    acked_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("deploy_id", "kind", "slack_user"),)
+
+
+class SlackUserRow(Base):
+    """users.lookupByEmail answers, positive and negative, cached with their time."""
+
+    __tablename__ = "slack_users"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(String(40))
+    looked_up_at: Mapped[datetime]

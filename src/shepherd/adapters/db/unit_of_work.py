@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from shepherd.adapters.db.jobs import SqlJobQueue
+from shepherd.adapters.db.notifications import SqlNotificationRepository
 from shepherd.adapters.db.repositories import SqlDeployRepository
 
 
@@ -16,6 +17,7 @@ class SqlUnitOfWork:
     session: Session
     deploys: SqlDeployRepository
     jobs: SqlJobQueue
+    notifications: SqlNotificationRepository
 
     def __init__(
         self,
@@ -30,6 +32,7 @@ class SqlUnitOfWork:
         self.session = self._sessions()
         self.deploys = SqlDeployRepository(self.session)
         self.jobs = SqlJobQueue(self.session)
+        self.notifications = SqlNotificationRepository(self.session)
         return self
 
     def __exit__(

@@ -8,12 +8,15 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.model import DeployStatus
+from shepherd.domain.notifications import AckKind
 from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
 from shepherd.entrypoints.web.views import (
+    ack_view,
     change_view,
     deploy_summary,
     event_view,
     job_view,
+    notification_view,
     person_view,
 )
 from shepherd.services.deploys import (
@@ -122,12 +125,18 @@ def get_deploy(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
         people = uow.deploys.people(deploy_id)
         events = uow.deploys.events(deploy_id)
         jobs = uow.jobs.query(deploy_id=deploy_id)
+        notifications = uow.notifications.for_deploy(deploy_id)
+        acks = uow.notifications.acks(deploy_id)
     return {
         **deploy_summary(deploy, shepherd.settings.public_url),
         "changes": [change_view(c) for c in changes],
         "people": [person_view(p) for p in people],
         "events": [event_view(e) for e in events],
         "jobs": [job_view(j) for j in jobs],
+        "notifications": [notification_view(n) for n in notifications],
+        "acks": [ack_view(a) for a in acks if a.kind is AckKind.WATCHING],
+        "reports": [ack_view(a) for a in acks if a.kind is AckKind.WRONG],
+        "suspect": any(a.kind is AckKind.WRONG for a in acks),
     }
 
 

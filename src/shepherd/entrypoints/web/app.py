@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from shepherd import __version__
 from shepherd.bootstrap import Shepherd
-from shepherd.entrypoints.web import api, webhooks
+from shepherd.entrypoints.web import api, slack_routes, webhooks
 from shepherd.entrypoints.web.errors import BodyLimit, install_error_handlers
 from shepherd.entrypoints.worker import Worker
 
@@ -36,6 +36,7 @@ def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worke
     app.add_middleware(BodyLimit)
     app.include_router(api.router)
     app.include_router(webhooks.router)
+    app.include_router(slack_routes.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from shepherd.domain.jobs import Job
 from shepherd.domain.model import Change, Deploy, DeployEvent, DeployPerson
+from shepherd.domain.notifications import Ack, Notification
 
 
 def _time(value: datetime | None) -> str | None:
@@ -98,3 +99,22 @@ def job_view(job: Job) -> dict[str, Any]:
         "created_at": _time(job.created_at),
         "finished_at": _time(job.finished_at),
     }
+
+
+def notification_view(notification: Notification) -> dict[str, Any]:
+    return {
+        "kind": notification.kind.value,
+        "key": notification.key,
+        "person": notification.person_name,
+        "email": notification.person_email,
+        "target": notification.target,
+        "channel": notification.channel,
+        "ts": notification.ts,
+        "state": notification.state.value,
+        "error": notification.error,
+        "updated_at": _time(notification.updated_at),
+    }
+
+
+def ack_view(ack: Ack) -> dict[str, Any]:
+    return {"name": ack.name, "slack_user": ack.slack_user, "at": _time(ack.acked_at)}

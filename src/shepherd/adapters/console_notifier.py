@@ -1,0 +1,78 @@
+"""The console notifier: without a Slack token, print what Slack would get, readably."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import datetime
+
+from rich.console import Console
+from rich.panel import Panel
+
+from shepherd.domain.messages import Message, Tone, plain
+from shepherd.services.ports import MessageRef
+
+_STYLES = {
+    Tone.INFO: "blue",
+    Tone.PROGRESS: "blue",
+    Tone.SUCCESS: "green",
+    Tone.WARNING: "yellow",
+    Tone.DANGER: "red",
+}
+
+
+class ConsoleNotifier:
+    def __init__(self, console: Console | None = None) -> None:
+        self._console = console or Console(highlight=False)
+        self._counter = itertools.count(1)
+        self._targets: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def post(
+        self, *, target: str, message: Message, key: str, thread: MessageRef | None = None
+    ) -> MessageRef:
+        with self._lock:
+            ts = f"{next(self._counter)}.000000"
+        channel = thread.channel if thread else target
+        self._targets[ts] = channel
+        where = f"thread in {channel}" if thread else _where(target)
+        self._print(message, f"→ {where}", full=True)
+        return MessageRef(channel=channel, ts=ts)
+
+    def update(self, ref: MessageRef, message: Message) -> None:
+        self._print(message, f"✎ updated in place: {_where(ref.channel)} (message {ref.ts})", full=False)
+
+    def find_posted(
+        self, *, target: str, key: str, since: datetime, thread: MessageRef | None = None
+    ) -> MessageRef | None:
+        return None  # printing cannot half-fail
+
+    def lookup_user(self, email: str) -> str | None:
+        return None  # only people with a slack_user_id in shepherd.yaml get DMs here
+
+    def _print(self, message: Message, heading: str, *, full: bool) -> None:
+        lines = [f"[bold]{_esc(plain(message.title))}[/]"]
+        if message.status:
+            lines.append(_esc(plain(message.status)))
+        if full:
+            for section in message.sections:
+                if section.heading:
+                    lines.append(f"\n[bold]{_esc(plain(section.heading))}[/]")
+                lines += [f"  {_esc(plain(line))}" for line in section.lines]
+            if message.overflow:
+                lines.append(f"  {_esc(message.overflow[0])}: {message.overflow[1]}")
+            if message.buttons:
+                lines.append("\n" + "  ".join(f"[reverse] {_esc(b.label)} [/]" for b in message.buttons))
+        if message.footer:
+            lines.append(f"[dim]{_esc(plain(' · '.join(message.footer)))}[/]")
+        self._console.print(
+            Panel("\n".join(lines), title=heading, title_align="left", border_style=_STYLES[message.tone])
+        )
+
+
+def _where(target: str) -> str:
+    return f"DM to {target}" if target[:1] in ("U", "W") else f"channel {target}"
+
+
+def _esc(text: str) -> str:
+    return text.replace("[", "\\[")

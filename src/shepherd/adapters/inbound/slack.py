@@ -1,0 +1,65 @@
+"""Slack interactivity: request signing (v0) and block_actions button presses. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from shepherd.adapters.inbound.github import PayloadError
+
+REPLAY_WINDOW_SECONDS = 300
+
+
+def verify_slack_signature(
+    secret: bytes, *, timestamp: str | None, body: bytes, signature: str | None, now: float
+) -> str | None:
+    """None when the request is Slack's; otherwise what is wrong with it."""
+    if not timestamp or not signature:
+        return "missing X-Slack-Request-Timestamp or X-Slack-Signature"
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        return "X-Slack-Request-Timestamp is not a number"
+    if abs(now - sent_at) > REPLAY_WINDOW_SECONDS:
+        return "request timestamp is more than 5 minutes away (replay?)"
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        return "X-Slack-Signature does not match the signing secret"
+    return None
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    action_id: str
+    value: str
+    user_id: str
+    user_name: str
+
+
+def parse_interaction(body: bytes) -> list[ButtonPress]:
+    """Button presses in a `block_actions` payload (form field `payload`, JSON)."""
+    try:
+        form = parse_qs(body.decode("utf-8"), strict_parsing=False)
+        data = json.loads(form["payload"][0])
+    except (UnicodeDecodeError, KeyError, IndexError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"expected a form field 'payload' with JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise PayloadError("payload must be a JSON object")
+    if data.get("type") != "block_actions":
+        return []
+    user = data.get("user")
+    if not isinstance(user, dict):
+        user = {}
+    user_id = str(user.get("id") or "")
+    if not user_id:
+        raise PayloadError("payload.user.id is missing", details={"field": "user.id"})
+    name = str(user.get("name") or user.get("username") or user_id)
+    presses = []
+    for action in data.get("actions") or []:
+        if isinstance(action, dict) and isinstance(action.get("action_id"), str):
+            presses.append(ButtonPress(action["action_id"], str(action.get("value") or ""), user_id, name))
+    return presses

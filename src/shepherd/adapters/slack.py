@@ -1,0 +1,167 @@
+"""The Slack notifier: slack_sdk's WebClient, errors sorted into retry / wait / give up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from shepherd.adapters.slack_blocks import attachments, fallback_text
+from shepherd.domain.messages import Message
+from shepherd.services.ports import (
+    MessageRef,
+    NotifierRateLimited,
+    NotifierRejected,
+    NotifierUnavailable,
+)
+
+log = logging.getLogger("shepherd.slack")
+METADATA_TYPE = "shepherd_notification"
+# Slack's own "try again" answers (HTTP 200 with ok=false).
+RETRYABLE = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
+NOT_FOUND = frozenset({"users_not_found", "user_not_found"})
+
+
+class SlackNotifier:
+    def __init__(self, *, token: str, base_url: str, timeout: float = 10.0) -> None:
+        # Retries go through the jobs table (durable, honouring Retry-After), not in-process.
+        self._client = WebClient(token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[])
+        self._channel_ids: dict[str, str] = {}
+
+    def post(
+        self, *, target: str, message: Message, key: str, thread: MessageRef | None = None
+    ) -> MessageRef:
+        args: dict[str, Any] = {
+            "channel": thread.channel if thread else target,
+            "text": fallback_text(message),
+            "attachments": attachments(message),
+            "metadata": {"event_type": METADATA_TYPE, "event_payload": {"key": key}},
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if thread is not None:
+            args["thread_ts"] = thread.ts
+        data = self._call(self._client.chat_postMessage, posting=True, **args)
+        return MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
+
+    def update(self, ref: MessageRef, message: Message) -> None:
+        self._call(
+            self._client.chat_update,
+            posting=False,
+            channel=ref.channel,
+            ts=ref.ts,
+            text=fallback_text(message),
+            attachments=attachments(message),
+        )
+
+    def find_posted(
+        self, *, target: str, key: str, since: datetime, thread: MessageRef | None = None
+    ) -> MessageRef | None:
+        channel = thread.channel if thread else self._channel_id(target)
+        if channel is None:
+            return None
+        oldest = f"{since.timestamp() - 5:.6f}"
+        if thread is not None:
+            data = self._call(
+                self._client.conversations_replies,
+                posting=False,
+                channel=channel,
+                ts=thread.ts,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+            )
+        else:
+            data = self._call(
+                self._client.conversations_history,
+                posting=False,
+                channel=channel,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+            )
+        for item in data.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_TYPE
+                and (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                return MessageRef(channel=channel, ts=str(item["ts"]))
+        return None
+
+    def lookup_user(self, email: str) -> str | None:
+        try:
+            data = self._call(self._client.users_lookupByEmail, posting=False, email=email)
+        except NotifierRejected as exc:
+            if exc.code in NOT_FOUND:
+                return None
+            raise
+        user = data.get("user") or {}
+        return str(user["id"]) if user.get("id") and not user.get("deleted") else None
+
+    def _channel_id(self, target: str) -> str | None:
+        if target[:1] in ("C", "G", "D") and target.isalnum():
+            return target
+        if target not in self._channel_ids:
+            if target[:1] in ("U", "W"):
+                data = self._call(self._client.conversations_open, posting=False, users=target)
+                self._channel_ids[target] = str(data["channel"]["id"])
+            else:
+                self._channel_ids.update(self._channels_by_name())
+        return self._channel_ids.get(target)
+
+    def _channels_by_name(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        cursor = None
+        for _ in range(20):  # at most 20 pages of 1,000
+            data = self._call(
+                self._client.conversations_list,
+                posting=False,
+                limit=1000,
+                cursor=cursor,
+                types="public_channel,private_channel",
+                exclude_archived=True,
+            )
+            for channel in data.get("channels") or []:
+                found[f"#{channel['name']}"] = channel["id"]
+                found[channel["name"]] = channel["id"]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return found
+
+    def _call(self, method: Callable[..., Any], *, posting: bool, **kwargs: Any) -> Any:
+        try:
+            return method(**kwargs).data
+        except SlackApiError as exc:
+            raise _classify(exc, posting) from None
+        except (URLError, TimeoutError, ConnectionError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            refused = isinstance(reason, ConnectionRefusedError)
+            raise NotifierUnavailable(
+                "connection", f"Slack unreachable: {reason}", maybe_sent=posting and not refused
+            ) from None
+
+
+def _classify(exc: SlackApiError, posting: bool) -> Exception:
+    response = exc.response
+    status = getattr(response, "status_code", 0)
+    data = getattr(response, "data", None)
+    code = data.get("error", "") if isinstance(data, dict) else ""
+    if status == 429 or code in ("ratelimited", "rate_limited"):
+        headers = getattr(response, "headers", {}) or {}
+        retry_after = next((v for k, v in headers.items() if k.lower() == "retry-after"), "1")
+        value = retry_after[0] if isinstance(retry_after, list) else retry_after
+        return NotifierRateLimited(float(value) if str(value).replace(".", "", 1).isdigit() else 1.0)
+    if status >= 500 or code in RETRYABLE:
+        return NotifierUnavailable(
+            code or f"http_{status}", f"Slack answered {status} {code}", maybe_sent=posting
+        )
+    return NotifierRejected(code or f"http_{status}", f"Slack refused: {code or status}")

@@ -1,0 +1,236 @@
+"""What each notification says. Pure: a DeployView and a time in, a neutral Message out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shepherd.domain.config import render_template
+from shepherd.domain.deploy_view import DeployView, Recipient
+from shepherd.domain.messages import Button, Message, Section, Tone, link, mention
+from shepherd.domain.model import AttributionState, Change, DeployEvent, DeployStatus
+from shepherd.domain.text import plural
+
+ACK = "shepherd_ack"
+WRONG = "shepherd_wrong"
+MAX_LISTED = 15  # changes per person in a message before "+N more"
+
+_TONES = {
+    DeployStatus.STARTED: Tone.PROGRESS,
+    DeployStatus.PROGRESSING: Tone.PROGRESS,
+    DeployStatus.SUCCEEDED: Tone.SUCCESS,
+    DeployStatus.FAILED: Tone.DANGER,
+    DeployStatus.ROLLED_BACK: Tone.WARNING,
+}
+
+
+def status_line(view: DeployView) -> str:
+    deploy = view.deploy
+    if deploy.status is DeployStatus.STARTED:
+        text = "🚀 Going out now"
+    elif deploy.status is DeployStatus.PROGRESSING:
+        share = f" — {deploy.percent}% of traffic" if deploy.percent is not None else ""
+        text = f"🚦 Rolling out{share}"
+    elif deploy.status is DeployStatus.SUCCEEDED:
+        text = "✅ Live everywhere"
+    elif deploy.status is DeployStatus.FAILED:
+        text = "❌ Deploy failed"
+    else:
+        text = "↩️ Rolled back"
+    if deploy.stage:
+        text += f" (stage: {deploy.stage})"
+    if deploy.message and deploy.status in (DeployStatus.FAILED, DeployStatus.ROLLED_BACK):
+        text += f": {deploy.message}"
+    return text
+
+
+def tone(view: DeployView) -> Tone:
+    return _TONES[view.deploy.status]
+
+
+def change_line(view: DeployView, change: Change, *, with_author: bool = False) -> str:
+    line = f"`{change.sha[:7]}` {change.subject}"
+    if change.pr_number is not None:
+        url = view.pr_url(change.pr_number)
+        line += " " + (link(f"#{change.pr_number}", url) if url else f"#{change.pr_number}")
+    if with_author:
+        line += f" — {change.author.name}"
+    return line
+
+
+def watch_lines(view: DeployView, changes: list[Change], now: datetime) -> tuple[str, ...]:
+    lines = [link(g.title, view.render(g.url, now)) for g in view.guides_for(changes)]
+    lines.append(link("Old vs new, side by side", view.compare_url))
+    rollback = view.service.rollback
+    if rollback is not None and rollback.command:
+        values = {**view.placeholder_values(now), "rollback_sha": view.deploy.base_sha or "PREVIOUS_SHA"}
+        lines.append(f"Roll back: `{render_template(rollback.command, values)}`")
+    elif rollback is not None:
+        lines.append("Roll back: the rollback button (webhook configured)")
+    return tuple(lines)
+
+
+def ack_footer(view: DeployView) -> tuple[str, ...]:
+    if not view.acks:
+        return ("Nobody has said they are watching yet.",)
+    names = ", ".join(f"{a.name} ({a.acked_at:%H:%M} UTC)" for a in view.acks)
+    return (f"👀 Watching: {names}",)
+
+
+def buttons(view: DeployView) -> tuple[Button, ...]:
+    value = str(view.id)
+    return (
+        Button(ACK, "👀 I'm watching", value, "primary"),
+        Button(WRONG, "Something's wrong", value, "danger"),
+    )
+
+
+def who(view: DeployView, recipient: Recipient) -> str:
+    if not recipient.slack_user:
+        return f"{recipient.name} ({recipient.person.ref.email}) — not on Slack"
+    failed = view.dm_errors.get(recipient.key)
+    return mention(recipient.name, recipient.slack_user) + (f" (DM failed: {failed})" if failed else "")
+
+
+def author_dm(view: DeployView, recipient: Recipient, now: datetime) -> Message:
+    mine = view.changes_of(recipient)
+    listed = [change_line(view, c) for c in mine[:MAX_LISTED]]
+    more = len(recipient.person.change_shas) - len(listed)
+    return Message(
+        title=f"Your change is going out: {view.where}",
+        text=f"Your {plural(len(recipient.person.change_shas), 'change')} in {view.where}: going out now",
+        tone=tone(view),
+        status=status_line(view),
+        sections=(
+            Section("Your changes in this deploy", tuple(listed)),
+            Section("What to watch", watch_lines(view, mine, now)),
+        ),
+        buttons=buttons(view),
+        footer=ack_footer(view),
+        overflow=(f"+{plural(more, 'more change')}", view.deploy_url) if more > 0 else None,
+    )
+
+
+def merger_dm(view: DeployView, recipient: Recipient, now: datetime) -> Message:
+    merged = sorted(recipient.person.merged_prs)
+    authors = sorted(
+        {c.author.name for c in view.changes if c.pr_number in recipient.person.merged_prs and c.merger}
+    )
+    prs = ", ".join(f"#{n}" for n in merged)
+    by = f" by {', '.join(authors)}" if authors else ""
+    return Message(
+        title=f"You merged {prs}{by}; it is going out now",
+        text=f"You merged {prs}{by}; it is going out now in {view.where}",
+        tone=tone(view),
+        status=status_line(view),
+        sections=(Section("What to watch", watch_lines(view, list(view.changes), now)),),
+        buttons=buttons(view),
+        footer=ack_footer(view),
+    )
+
+
+def channel_summary(view: DeployView, now: datetime) -> Message:
+    deploy = view.deploy
+    title = f"{view.where}: `{deploy.sha[:7]}`"
+    sections, overflow = _people_sections(view)
+    notes = tuple(deploy.attribution_notes)
+    if deploy.attribution_state is AttributionState.FAILED:
+        notes = (f"Could not tell what is in this deploy: {deploy.attribution_error}", *notes)
+    if notes:
+        sections.append(Section("Notes", notes))
+    if deploy.total_changes:
+        sections.append(Section("What to watch", watch_lines(view, list(view.changes), now)))
+    count = plural(deploy.total_changes or 0, "change")
+    authors = sum(1 for r in view.people if r.is_author)
+    return Message(
+        title=title,
+        text=f"{view.where}: {count} by {plural(authors, 'person', 'people')} going out",
+        tone=tone(view),
+        status=status_line(view),
+        sections=tuple(sections),
+        buttons=buttons(view) if deploy.total_changes else (),
+        footer=ack_footer(view),
+        overflow=overflow,
+    )
+
+
+def _people_sections(view: DeployView) -> tuple[list[Section], tuple[str, str] | None]:
+    sections: list[Section] = []
+    shown = 0
+    for recipient in view.people:
+        if not recipient.is_author:
+            continue
+        mine = view.changes_of(recipient)[:MAX_LISTED]
+        shown += len(mine)
+        sections.append(Section(who(view, recipient), tuple(change_line(view, c) for c in mine)))
+    mergers = [r for r in view.people if not r.is_author]
+    if mergers:
+        sections.append(Section("Merged by", tuple(who(view, r) for r in mergers)))
+    hidden = (view.deploy.total_changes or 0) - shown
+    overflow = (f"+{plural(hidden, 'more change')}", view.deploy_url) if hidden > 0 else None
+    return sections, overflow
+
+
+def stage_reply(view: DeployView, event: DeployEvent) -> Message:
+    if event.status is DeployStatus.PROGRESSING:
+        share = f"{event.percent}% of traffic" if event.percent is not None else "progressing"
+        text = f"🚦 {share}" + (f" (stage: {event.stage})" if event.stage else "")
+    elif event.status is DeployStatus.SUCCEEDED:
+        text = "✅ Deploy succeeded: live everywhere"
+    elif event.status is DeployStatus.FAILED:
+        text = "❌ Deploy failed" + (f": {event.message}" if event.message else "")
+    else:
+        text = "↩️ Rolled back" + (f": {event.message}" if event.message else "")
+    return Message(title=text, text=text, tone=_TONES[event.status])
+
+
+def reminder(view: DeployView, recipient: Recipient) -> Message:
+    minutes = view.policy.ack_minutes
+    return Message(
+        title=f"⏰ Is anyone watching {view.where}?",
+        text=f"Your change in {view.where} is out for {minutes:g} min; nobody said they are watching",
+        tone=Tone.WARNING,
+        sections=(
+            Section(
+                None,
+                (
+                    f"Your change has been going out for {minutes:g} minutes and nobody has said they are "
+                    "watching. Please take a look and press “I'm watching”.",
+                    link("Old vs new, side by side", view.compare_url),
+                ),
+            ),
+        ),
+        buttons=buttons(view)[:1],
+    )
+
+
+def escalation(view: DeployView) -> Message:
+    owners = [mention(o.name, o.slack_user) if o.slack_user else o.name for o in view.owners]
+    names = ", ".join(owners) if owners else "service owners (none configured)"
+    minutes = view.policy.escalate_minutes
+    return Message(
+        title=f"🚨 Nobody is watching {view.where}",
+        text=f"No author acknowledged {view.where} within {minutes:g} min",
+        tone=Tone.DANGER,
+        sections=(
+            Section(
+                None,
+                (
+                    f"{names}: deploy {view.id} of {view.where} went out {minutes:g} minutes ago and no one "
+                    "has said they are watching it.",
+                    link("Deploy details", view.deploy_url) + " · " + link("Old vs new", view.compare_url),
+                ),
+            ),
+        ),
+        buttons=buttons(view)[:1],
+        footer=ack_footer(view),
+    )
+
+
+def something_wrong(view: DeployView, name: str) -> Message:
+    text = f"⚠️ {name} says something is wrong with {view.where}"
+    return Message(
+        title=text,
+        text=text,
+        tone=Tone.DANGER,
+        sections=(Section(None, (link("Old vs new", view.compare_url),)),),
+    )

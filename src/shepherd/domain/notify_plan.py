@@ -1,0 +1,135 @@
+"""Which messages a deploy should have right now. Pure.
+
+The sync job compares this plan with what was already sent: it posts what is missing and
+updates what changed, so any number of runs converge on the same messages, none twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shepherd.domain import compose
+from shepherd.domain.deploy_view import DeployView, Recipient
+from shepherd.domain.messages import Message
+from shepherd.domain.model import AttributionState, DeployStatus
+from shepherd.domain.notifications import Ack, AckKind, Kind
+
+MAIN = "channel"
+
+
+@dataclass(frozen=True)
+class Desired:
+    key: str
+    kind: Kind
+    target: str
+    message: Message
+    thread_key: str | None = None
+    recipient: Recipient | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    messages: tuple[Desired, ...]
+    wake_at: datetime | None  # when the plan changes by itself (reminder, escalation)
+
+
+def watching(view: DeployView) -> list[Ack]:
+    return [a for a in view.acks if a.kind is AckKind.WATCHING]
+
+
+def plan(view: DeployView, now: datetime) -> Plan:
+    if view.deploy.attribution_state is AttributionState.PENDING:
+        return Plan((), None)  # the sync after attribution says it all at once
+    out = _channels(view, now)
+    has_changes = bool(view.deploy.total_changes) and view.deploy.attribution_state is AttributionState.DONE
+    if has_changes:
+        out += _direct_messages(view, now)
+    has_thread = bool(out) and out[0].key == MAIN
+    if has_thread:
+        out += _thread_replies(view)
+    wake_at = None
+    if has_changes:
+        timed, wake_at = _timed(view, now, has_thread)
+        out += timed
+    return Plan(tuple(out), wake_at)
+
+
+def _channels(view: DeployView, now: datetime) -> list[Desired]:
+    summary = compose.channel_summary(view, now)
+    out = []
+    if view.service.slack_channel:
+        out.append(Desired(MAIN, Kind.CHANNEL, view.service.slack_channel, summary))
+    matched = {name for change in view.changes for name in change.path_rules}
+    for rule in view.service.path_rules:
+        channel = rule.slack_channel
+        if rule.name in matched and channel and all(d.target != channel for d in out):
+            out.append(Desired(f"channel:{channel}", Kind.CHANNEL, channel, summary))
+    return out
+
+
+def _direct_messages(view: DeployView, now: datetime) -> list[Desired]:
+    out = []
+    for recipient in view.people:
+        if recipient.slack_user and recipient.is_author:
+            message = compose.author_dm(view, recipient, now)
+            out.append(
+                Desired(
+                    f"dm:{recipient.key}", Kind.AUTHOR_DM, recipient.slack_user, message, recipient=recipient
+                )
+            )
+    for recipient in view.people:
+        if recipient.slack_user and not recipient.is_author:
+            message = compose.merger_dm(view, recipient, now)
+            out.append(
+                Desired(
+                    f"merged:{recipient.key}",
+                    Kind.MERGER_DM,
+                    recipient.slack_user,
+                    message,
+                    recipient=recipient,
+                )
+            )
+    return out
+
+
+def _thread_replies(view: DeployView) -> list[Desired]:
+    channel = view.service.slack_channel or ""
+    out = []
+    for event in view.events:
+        if event.applied and event.status is not DeployStatus.STARTED:
+            message = compose.stage_reply(view, event)
+            out.append(Desired(f"stage:{event.id}", Kind.STAGE, channel, message, thread_key=MAIN))
+    for ack in view.acks:
+        if ack.kind is AckKind.WRONG:
+            message = compose.something_wrong(view, ack.name)
+            out.append(Desired(f"wrong:{ack.slack_user}", Kind.WRONG, channel, message, thread_key=MAIN))
+    return out
+
+
+def _timed(view: DeployView, now: datetime, has_thread: bool) -> tuple[list[Desired], datetime | None]:
+    """Reminders to authors, then escalation to owners, while nobody watches a production deploy."""
+    over = view.deploy.status in (DeployStatus.FAILED, DeployStatus.ROLLED_BACK)
+    if not view.in_production or over or watching(view):
+        return [], None
+    started = view.deploy.started_at
+    remind_at = started + timedelta(minutes=view.policy.ack_minutes)
+    escalate_at = started + timedelta(minutes=view.policy.escalate_minutes)
+    out: list[Desired] = []
+    if now >= remind_at:
+        for r in view.people:
+            if r.slack_user and r.is_author:
+                message = compose.reminder(view, r)
+                out.append(Desired(f"reminder:{r.key}", Kind.REMINDER, r.slack_user, message, recipient=r))
+    if now >= escalate_at:
+        message = compose.escalation(view)
+        if view.service.slack_channel:
+            out.append(Desired("escalation", Kind.ESCALATION, view.service.slack_channel, message))
+        else:
+            for owner in view.owners:
+                if owner.slack_user:
+                    out.append(
+                        Desired(f"escalation:{owner.name}", Kind.ESCALATION, owner.slack_user, message)
+                    )
+        return out, None
+    return out, remind_at if now < remind_at else escalate_at
