@@ -62,6 +62,10 @@ class LeaseLost(Exception):
     """The job's lease expired and another worker may own it now."""
 
 
+class Transient(Exception):
+    """An outage the job rides out with backoff; logged as one line, not a traceback."""
+
+
 class PermanentFailure(Exception):
     """Raised by a handler: retrying cannot help; the job is dead at once."""
 

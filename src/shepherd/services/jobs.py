@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from shepherd.domain.jobs import Job, LeaseLost, PermanentFailure, RetryLater, backoff_seconds
+from shepherd.domain.jobs import Job, LeaseLost, PermanentFailure, RetryLater, Transient, backoff_seconds
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.jobs")
@@ -119,6 +119,11 @@ class JobRunner:
             return self._retry(job, exc.seconds, f"retry later: {exc}")
         except PermanentFailure as exc:
             return self._settle(job, "dead", error=f"permanent failure: {exc}")
+        except Transient as exc:
+            log.warning("job %s (%s) attempt %s: %s; will retry", job.id, job.kind, job.attempts, exc)
+            return self._retry(
+                job, backoff_seconds(job.attempts, rng=self._rng), f"{type(exc).__name__}: {exc}"
+            )
         except Exception as exc:
             log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
             delay = backoff_seconds(job.attempts, rng=self._rng)

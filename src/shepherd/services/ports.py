@@ -8,7 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from shepherd.domain.jobs import Job, NewJob
+from shepherd.domain.jobs import Job, NewJob, Transient
 from shepherd.domain.messages import Message
 from shepherd.domain.model import (
     Change,
@@ -149,7 +149,7 @@ class NotifierRateLimited(NotifierError):
         self.retry_after = retry_after
 
 
-class NotifierUnavailable(NotifierError):
+class NotifierUnavailable(NotifierError, Transient):
     """5xx, timeouts, connection trouble: retry later. `maybe_sent`: a post may have landed."""
 
     def __init__(self, code: str, message: str = "", *, maybe_sent: bool = False) -> None:
