@@ -1,0 +1,1 @@
+"""Shepherd benchmarks: `python -m bench` (see bench/RESULTS.md)."""

@@ -113,12 +113,10 @@ def _pr_merge(st: _State, mainline: list[int]) -> Iterator[str]:
         message = _message(st, _subject(st, files))
         tip, text = _commit(st, "refs/heads/topic", message, dev, dev, [tip], files)
         yield text
-    merger = st.rng.choice(st.people)
+    merger, parents = st.rng.choice(st.people), [mainline[-1], tip]
     subject = f"Merge pull request #{st.pr} from acme/{dev.email.split('@')[0]}/topic-{st.pr}"
-    mark, text = _commit(
-        st, "refs/heads/main", f"{subject}\n\n{_subject(st, merged_files)}\n", merger, Person(*GITHUB),
-        [mainline[-1], tip], merged_files,
-    )  # fmt: skip
+    message = f"{subject}\n\n{_subject(st, merged_files)}\n"
+    mark, text = _commit(st, "refs/heads/main", message, merger, Person(*GITHUB), parents, merged_files)
     mainline.append(mark)
     yield text
 
@@ -135,17 +133,14 @@ def _single(st: _State, mainline: list[int]) -> str:
     return text
 
 
-def stream(commits: int, seed: int = 7) -> Iterator[tuple[str, int]]:
-    """fast-import text chunks; the int is the mainline mark after each chunk (0 if none)."""
+def stream(commits: int, mainline: list[int], seed: int = 7) -> Iterator[str]:
+    """fast-import commands for about `commits` commits; fills `mainline` with its marks."""
     st = _State(random.Random(seed), people())
-    mainline: list[int] = []
     while st.commits < commits:
         if mainline and st.rng.random() < 0.45:
-            for text in _pr_merge(st, mainline):
-                yield text, 0
+            yield from _pr_merge(st, mainline)
         else:
-            yield _single(st, mainline), 0
-        yield "", mainline[-1]
+            yield _single(st, mainline)
 
 
 def build(repo: Path, commits: int) -> list[str]:
@@ -160,11 +155,8 @@ def build(repo: Path, commits: int) -> list[str]:
     )
     assert proc.stdin is not None
     mainline_marks: list[int] = []
-    for text, main_mark in stream(commits):
-        if text:
-            proc.stdin.write(text)
-        if main_mark and (not mainline_marks or mainline_marks[-1] != main_mark):
-            mainline_marks.append(main_mark)
+    for text in stream(commits, mainline_marks):
+        proc.stdin.write(text)
     proc.stdin.write("done\n")
     proc.stdin.close()
     if proc.wait() != 0:

@@ -50,16 +50,18 @@ class Shepherd:
     def worker(self, *, concurrency: int | None = None) -> Worker:
         worker = Worker(
             self.runner,
-            concurrency=concurrency or self.worker_concurrency(),
+            concurrency=self.worker_concurrency(concurrency),
             poll_seconds=self.settings.job_poll_seconds,
             next_due=self._next_due,
         )
         self.uow_factory.on_jobs_committed(worker.wake)
         return worker
 
-    def worker_concurrency(self) -> int:
+    def worker_concurrency(self, wanted: int | None = None) -> int:
         # SQLite serializes writers: more than one worker thread only adds waiting.
-        return 1 if self.engine.dialect.name == "sqlite" else self.settings.worker_concurrency
+        if self.engine.dialect.name == "sqlite":
+            return 1
+        return max(1, wanted or self.settings.worker_concurrency)
 
     def _next_due(self) -> datetime | None:
         with self.uow_factory() as uow:

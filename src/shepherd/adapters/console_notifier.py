@@ -9,8 +9,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.panel import Panel
 
-from shepherd.domain.messages import Message, Tone, plain
-from shepherd.services.ports import MessageRef
+from shepherd.domain.messages import Message, MessageRef, Tone, plain
 
 _STYLES = {
     Tone.INFO: "blue",

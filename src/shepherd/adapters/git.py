@@ -11,15 +11,16 @@ import hashlib
 import os
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from shepherd.domain.errors import ChangeSourceError, ChangeSourceUnavailable
 from shepherd.domain.model import Identity, RawCommit
 from shepherd.domain.people import parse_coauthor
-from shepherd.services.ports import ChangeSourceError
 
 _FIELDS = [
     "%H",
@@ -35,6 +36,10 @@ _FIELDS = [
 ]
 LOG_FORMAT = "%x1e" + "%x1f".join(_FIELDS) + "%x1f"
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+# git's words for a remote that will not start working by itself
+_PERMANENT = re.compile(
+    r"does not exist|not found|not a git repository|Authentication failed|Permission denied", re.I
+)
 _SECRET_IN_URL = re.compile(r"(://)[^/@\s]+@")
 
 
@@ -43,32 +48,65 @@ def redact(text: str) -> str:
     return _SECRET_IN_URL.sub(r"\1***@", text)
 
 
-def parse_log(output: str) -> list[RawCommit]:
-    """Parse `git log --name-only --format=LOG_FORMAT` output. Pure."""
-    commits = []
-    for record in output.split("\x1e")[1:]:
+class LogParser:
+    """Parses `git log --name-only --format=LOG_FORMAT` output as it arrives. Pure.
+
+    Fed while git is still writing, so parsing overlaps git's own work; identities are
+    interned because a long range has thousands of commits and a few dozen people.
+    """
+
+    def __init__(self) -> None:
+        self.commits: list[RawCommit] = []
+        self._pending = ""
+        self._identities: dict[tuple[str, str], Identity] = {}
+
+    def feed(self, chunk: str) -> None:
+        records = (self._pending + chunk).split("\x1e")
+        self._pending = records.pop()
+        for record in records:
+            if record:
+                self.commits.append(self._commit(record))
+
+    def finish(self) -> list[RawCommit]:
+        if self._pending:
+            self.commits.append(self._commit(self._pending))
+            self._pending = ""
+        return self.commits
+
+    def _identity(self, name: str, email: str) -> Identity:
+        key = (name, email)
+        found = self._identities.get(key)
+        if found is None:
+            found = self._identities[key] = Identity(name, email)
+        return found
+
+    def _commit(self, record: str) -> RawCommit:
         header, _, files_part = record.rpartition("\x1f")
         parts = header.split("\x1f")
         if len(parts) != len(_FIELDS):
             raise ValueError(f"unexpected git log record with {len(parts)} fields")
         sha, parents, an, ae, ai, cn, ce, ci, subject, trailers = parts
-        coauthors = tuple(
-            c for c in (parse_coauthor(v) for v in trailers.split("\x1d") if v.strip()) if c is not None
+        coauthors: tuple[Identity, ...] = ()
+        if trailers:
+            found = (parse_coauthor(v) for v in trailers.split("\x1d") if v.strip())
+            coauthors = tuple(c for c in found if c is not None)
+        return RawCommit(
+            sha=sha,
+            parents=tuple(parents.split()),
+            author=self._identity(an, ae),
+            committer=self._identity(cn, ce),
+            authored_at=datetime.fromisoformat(ai),
+            committed_at=datetime.fromisoformat(ci),
+            subject=subject,
+            coauthors=coauthors,
+            files=tuple(filter(None, files_part.split("\n"))),
         )
-        commits.append(
-            RawCommit(
-                sha=sha,
-                parents=tuple(parents.split()),
-                author=Identity(an, ae),
-                committer=Identity(cn, ce),
-                authored_at=datetime.fromisoformat(ai),
-                committed_at=datetime.fromisoformat(ci),
-                subject=subject,
-                coauthors=coauthors,
-                files=tuple(line for line in files_part.split("\n") if line),
-            )
-        )
-    return commits
+
+
+def parse_log(output: str) -> list[RawCommit]:
+    parser = LogParser()
+    parser.feed(output)
+    return parser.finish()
 
 
 class GitRepository:
@@ -111,7 +149,8 @@ class GitRepository:
             revs = [head, "--not", parents[0]] if parents else ["-1", head]
         else:
             revs = [f"{base}..{head}"]
-        output = self._git(
+        argv = [
+            "git",
             "-c",
             "core.quotePath=false",
             "log",
@@ -119,8 +158,40 @@ class GitRepository:
             "--name-only",
             f"--format={LOG_FORMAT}",
             *revs,
-        ).stdout
-        return parse_log(output)
+        ]
+        return self._stream_log(argv)
+
+    def _stream_log(self, argv: list[str]) -> list[RawCommit]:
+        """Run git log and parse its output while it is being written."""
+        parser = LogParser()
+        with (
+            tempfile.TemporaryFile() as errors,
+            subprocess.Popen(
+                argv,
+                cwd=self.mirror,
+                env=_git_env(),
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                errors="replace",
+            ) as process,
+        ):
+            timer = threading.Timer(self.timeout, process.kill)
+            timer.start()
+            try:
+                assert process.stdout is not None
+                while chunk := process.stdout.read(1 << 16):
+                    parser.feed(chunk)
+                code = process.wait()
+            finally:
+                timer.cancel()
+            if code != 0:
+                errors.seek(0)
+                stderr = redact(errors.read().decode(errors="replace").strip())[:500]
+                if code < 0:
+                    raise ChangeSourceUnavailable(f"git log took longer than {self.timeout:.0f}s")
+                raise ChangeSourceError(f"git log failed: {stderr}")
+        return parser.finish()
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -155,12 +226,11 @@ class GitRepository:
     def _run(
         self, argv: list[str], *, cwd: Path | None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
         try:
             result = subprocess.run(
                 argv,
                 cwd=cwd,
-                env=env,
+                env=_git_env(),
                 capture_output=True,
                 text=True,
                 errors="replace",
@@ -168,9 +238,13 @@ class GitRepository:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise ChangeSourceError(f"git {argv[1]} took longer than {self.timeout:.0f}s") from exc
+            raise ChangeSourceUnavailable(f"git {argv[1]} took longer than {self.timeout:.0f}s") from exc
         if check and result.returncode != 0:
-            raise ChangeSourceError(f"git {argv[1]} failed: {redact(result.stderr.strip())[:500]}")
+            stderr = redact(result.stderr.strip())[:500]
+            message = f"git {argv[1]} failed: {stderr}"
+            if argv[1] in ("clone", "fetch") and not _PERMANENT.search(stderr):
+                raise ChangeSourceUnavailable(message)  # network trouble: the job retries
+            raise ChangeSourceError(message)
         return result
 
     @contextmanager
@@ -183,6 +257,10 @@ class GitRepository:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _git_env() -> dict[str, str]:
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -205,8 +283,16 @@ class GitMirrors:
 
     def for_repository(self, repository: str) -> GitRepository:
         remote = repository
-        if "://" not in repository and not repository.startswith("git@"):
-            remote = str((self._config_dir / repository).expanduser().resolve())
+        if not is_remote(repository):
+            remote = str((self._config_dir / Path(repository).expanduser()).resolve())
         digest = hashlib.sha256(remote.encode()).hexdigest()[:12]
         slug = re.sub(r"[^A-Za-z0-9]+", "-", remote.rstrip("/").rsplit("/", 1)[-1]).strip("-")[:40]
         return GitRepository(remote=remote, mirror=self._root / f"{slug}-{digest}.git", timeout=self._timeout)
+
+
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:")
+
+
+def is_remote(repository: str) -> bool:
+    """A URL (https://, ssh://, file://) or scp-like `user@host:path`; else a local path."""
+    return "://" in repository or bool(_SCP_LIKE.match(repository))

@@ -12,13 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from shepherd.adapters.slack_blocks import attachments, fallback_text
-from shepherd.domain.messages import Message
-from shepherd.services.ports import (
-    MessageRef,
-    NotifierRateLimited,
-    NotifierRejected,
-    NotifierUnavailable,
-)
+from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
+from shepherd.domain.messages import Message, MessageRef
 
 log = logging.getLogger("shepherd.slack")
 METADATA_TYPE = "shepherd_notification"

@@ -84,12 +84,15 @@ def assign_pull_requests(commits: Sequence[RawCommit], head: str) -> dict[str, _
     return assigned
 
 
-def prs_without_merger(commits: Sequence[RawCommit], head: str) -> list[int]:
-    """PRs of non-merge commits whose merger git cannot tell (squash and rebase merges)."""
+def prs_without_merger(commits: Sequence[RawCommit], head: str, paths: Sequence[str] = ()) -> list[int]:
+    """PRs of this service's non-merge commits whose merger git cannot tell (squash, rebase)."""
     prs = assign_pull_requests(commits, head)
+    service_paths = compile_globs(paths)
     wanted: dict[int, None] = {}
     for commit in commits:
         pr = prs[commit.sha]
+        if service_paths and not any(rx.match(f) for f in commit.files for rx in service_paths):
+            continue
         if not commit.is_merge and pr.number is not None and pr.merger is None:
             wanted[pr.number] = None
     return list(wanted)
@@ -113,13 +116,14 @@ def build_changeset(data: AttributionInput) -> Changeset:
     rules = [(rule.name, compile_globs(rule.paths)) for rule in data.service.path_rules]
     changes: list[Change] = []
     skipped = 0
+    resolve = _Resolver(data.directory)
     for commit in data.commits:
         if commit.is_merge:
             continue  # a merge names a PR and a merger; it is not a change of its own
         if service_paths and not any(rx.match(f) for f in commit.files for rx in service_paths):
             skipped += 1
             continue
-        changes.append(_change(commit, prs[commit.sha], rules, data))
+        changes.append(_change(commit, prs[commit.sha], rules, data, resolve))
     return Changeset(
         base_sha=data.base_sha,
         head_sha=data.head_sha,
@@ -137,8 +141,8 @@ def _change(
     pr: _PullRequest,
     rules: list[tuple[str, list[re.Pattern[str]]]],
     data: AttributionInput,
+    resolve: _Resolver,
 ) -> Change:
-    resolve = data.directory.resolve
     author = resolve(commit.author)
     coauthors: list[PersonRef] = []
     seen = {author.email.lower()}
@@ -166,17 +170,38 @@ def _change(
     )
 
 
+class _Resolver:
+    """PeopleDirectory.resolve, once per identity: a range has thousands of commits, few people."""
+
+    def __init__(self, directory: PeopleDirectory) -> None:
+        self._directory = directory
+        self._seen: dict[tuple[Identity, str | None], PersonRef] = {}
+
+    def __call__(self, identity: Identity, *, login: str | None = None) -> PersonRef:
+        key = (identity, login)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = self._directory.resolve(identity, login=login)
+        return found
+
+
 def collect_people(changes: Sequence[Change]) -> list[DeployPerson]:
     """Everyone with a stake, in order of first appearance: authors, co-authors, mergers."""
     people: dict[str, DeployPerson] = {}
+    counted: dict[str, set[str]] = {}  # shas already listed per person (a list alone is O(n²))
 
     def add(ref: PersonRef, role: Role, change: Change) -> None:
-        entry = people.setdefault(person_key(ref), DeployPerson(ref=ref))
+        key = person_key(ref)
+        entry = people.get(key)
+        if entry is None:
+            entry = people[key] = DeployPerson(ref=ref)
+            counted[key] = set()
         entry.roles.add(role)
         if role is Role.MERGER:
             if change.pr_number is not None:
                 entry.merged_prs.add(change.pr_number)
-        elif change.sha not in entry.change_shas:
+        elif change.sha not in counted[key]:
+            counted[key].add(change.sha)
             entry.change_shas.append(change.sha)
 
     for change in changes:

@@ -8,6 +8,7 @@ from shepherd.domain.config import render_template
 from shepherd.domain.deploy_view import DeployView, Recipient
 from shepherd.domain.messages import Button, Message, Section, Tone, link, mention
 from shepherd.domain.model import AttributionState, Change, DeployEvent, DeployStatus
+from shepherd.domain.notifications import AckKind
 from shepherd.domain.text import plural
 
 ACK = "shepherd_ack"
@@ -48,10 +49,18 @@ def tone(view: DeployView) -> Tone:
 
 
 def change_line(view: DeployView, change: Change, *, with_author: bool = False) -> str:
-    line = f"`{change.sha[:7]}` {change.subject}"
+    subject = change.subject
     if change.pr_number is not None:
         url = view.pr_url(change.pr_number)
-        line += " " + (link(f"#{change.pr_number}", url) if url else f"#{change.pr_number}")
+        pr = link(f"#{change.pr_number}", url) if url else f"#{change.pr_number}"
+        squash = f"(#{change.pr_number})"
+        # a squash subject already ends in "(#N)": link that instead of adding another
+        subject = (
+            f"{subject.removesuffix(squash).rstrip()} ({pr})"
+            if subject.endswith(squash)
+            else f"{subject} {pr}"
+        )
+    line = f"`{change.sha[:7]}` {subject}"
     if with_author:
         line += f" — {change.author.name}"
     return line
@@ -60,20 +69,31 @@ def change_line(view: DeployView, change: Change, *, with_author: bool = False) 
 def watch_lines(view: DeployView, changes: list[Change], now: datetime) -> tuple[str, ...]:
     lines = [link(g.title, view.render(g.url, now)) for g in view.guides_for(changes)]
     lines.append(link("Old vs new, side by side", view.compare_url))
+    lines.append(_rollback_line(view, now))
+    return tuple(line for line in lines if line)
+
+
+def _rollback_line(view: DeployView, now: datetime) -> str:
     rollback = view.service.rollback
-    if rollback is not None and rollback.command:
-        values = {**view.placeholder_values(now), "rollback_sha": view.deploy.base_sha or "PREVIOUS_SHA"}
-        lines.append(f"Roll back: `{render_template(rollback.command, values)}`")
-    elif rollback is not None:
-        lines.append("Roll back: the rollback button (webhook configured)")
-    return tuple(lines)
+    previous = view.deploy.base_sha or view.deploy.previous_sha
+    if rollback is None:
+        return ""
+    if previous is None:
+        return "Roll back: Shepherd knows no earlier deploy of this service here to go back to."
+    if rollback.command:
+        values = {**view.placeholder_values(now), "rollback_sha": previous}
+        return f"Roll back: `{render_template(rollback.command, values)}`"
+    return f"Roll back: the service's rollback webhook, to `{previous[:12]}`"
 
 
 def ack_footer(view: DeployView) -> tuple[str, ...]:
-    if not view.acks:
-        return ("Nobody has said they are watching yet.",)
-    names = ", ".join(f"{a.name} ({a.acked_at:%H:%M} UTC)" for a in view.acks)
-    return (f"👀 Watching: {names}",)
+    watching = [a for a in view.acks if a.kind is AckKind.WATCHING]
+    wrong = [a for a in view.acks if a.kind is AckKind.WRONG]
+    lines = [f"⚠️ Something's wrong, says {', '.join(a.name for a in wrong)}"] if wrong else []
+    if not watching:
+        return (*lines, "Nobody has said they are watching yet.")
+    names = ", ".join(f"{a.name} ({a.acked_at:%H:%M} UTC)" for a in watching)
+    return (*lines, f"👀 Watching: {names}")
 
 
 def buttons(view: DeployView) -> tuple[Button, ...]:

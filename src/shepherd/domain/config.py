@@ -10,7 +10,7 @@ import re
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shepherd.domain.paths import compile_globs
 
@@ -186,8 +186,9 @@ class Service(_Strict):
         return self.github_repository or github_full_name_from_url(self.repository)
 
     def policy(self, defaults: Policies) -> Policies:
+        """The top-level policies with this service's overrides, validated together."""
         overrides = {k: v for k, v in self.policies.model_dump().items() if v is not None}
-        return defaults.model_copy(update=overrides)
+        return Policies.model_validate({**defaults.model_dump(), **overrides})
 
 
 class Person(_Strict):
@@ -276,6 +277,13 @@ def reference_problems(config: ShepherdConfig) -> list[Problem]:
                     message=f"{service.production_environment!r} is not one of environments "
                     f"{service.environments}",
                 )
+            )
+        try:
+            service.policy(config.policies)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            problems.append(
+                Problem(location=(*base, "policies"), message=f"with the top-level policies: {message}")
             )
         problems += _duplicates([r.name for r in service.path_rules], (*base, "path_rules"), "rule name")
         for j, rule in enumerate(service.path_rules):

@@ -107,3 +107,11 @@ class DeployView:
 
     def render(self, template: str, now: datetime) -> str:
         return render_template(template, self.placeholder_values(now))
+
+
+def guide_links(
+    service: Service, deploy: Deploy, changes: list[Change], public_url: str, now: datetime
+) -> list[tuple[str, str, str]]:
+    """(title, url, kind) of every guide for these changes, placeholders filled in."""
+    view = DeployView(deploy, service, Policies(), tuple(changes), (), (), (), (), public_url)
+    return [(g.title, view.render(g.url, now), g.kind) for g in view.guides_for(list(changes))]

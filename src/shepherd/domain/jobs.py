@@ -73,7 +73,7 @@ class PermanentFailure(Exception):
 def backoff_seconds(
     attempt: int, *, base: float = 2.0, cap: float = 600.0, rng: random.Random | None = None
 ) -> float:
-    """Exponential backoff with full jitter in [0.5, 1.5) of the step, capped."""
+    """Exponential backoff: the step doubles up to `cap`, then jitter of ×[0.5, 1.5) spreads it."""
     step: float = min(cap, base * (2.0 ** max(0, attempt - 1)))
     jitter: float = (rng or random.Random()).random()
     return step * (0.5 + jitter)

@@ -65,3 +65,11 @@ def plain(text: str) -> str:
     """The text with markup turned into words: `label (url)` and `@Name`."""
     text = MENTION_RE.sub(lambda m: f"@{m.group(1)}", text)
     return LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a message landed: enough to update it or reply in its thread."""
+
+    channel: str
+    ts: str

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Annotated
 
 import typer
 
 from shepherd.adapters.config_file import ConfigError, load_config
+from shepherd.domain.text import plural
 from shepherd.entrypoints import cli_deploy, cli_jobs, demo
 from shepherd.entrypoints.cli_common import (
     ConfigOpt,
@@ -37,8 +39,8 @@ def config_check(config: ConfigOpt = None) -> None:
         report_config_error(exc)
     names = ", ".join(s.name for s in loaded.services) or "none"
     out.print(
-        f"[green]✓[/] {settings.config}: {len(loaded.services)} services ({names}), "
-        f"{len(loaded.people)} people"
+        f"[green]✓[/] {settings.config}: {plural(len(loaded.services), 'service')} ({names}), "
+        f"{plural(len(loaded.people), 'person', 'people')}"
     )
 
 
@@ -88,7 +90,9 @@ def serve(
 @app.command()
 def worker(
     config: ConfigOpt = None,
-    concurrency: Annotated[int | None, typer.Option(help="worker threads (PostgreSQL)")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=64, help="worker threads (PostgreSQL; SQLite runs one)")
+    ] = None,
 ) -> None:
     """A standalone worker: runs jobs until stopped (Ctrl-C / SIGTERM)."""
     import signal
@@ -101,14 +105,11 @@ def worker(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     running.start()
-    err.print(
-        f"worker started ({shepherd.worker_concurrency() if concurrency is None else concurrency} threads)"
-    )
-    try:
+    threads = shepherd.worker_concurrency(concurrency)
+    err.print(f"worker started ({plural(threads, 'thread')}, {shepherd.engine.dialect.name})")
+    with contextlib.suppress(KeyboardInterrupt):
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     running.stop()
 
 

@@ -13,17 +13,14 @@ from typing import Any
 
 from shepherd.domain.attribution import AttributionInput, build_changeset, prs_without_merger
 from shepherd.domain.config import Service, ShepherdConfig
+from shepherd.domain.errors import ChangeSourceError
+from shepherd.domain.jobs import Transient
 from shepherd.domain.model import AttributionState, Changeset, Deploy, Identity, RawCommit
 from shepherd.domain.people import PeopleDirectory
 from shepherd.domain.text import plural
 from shepherd.services.jobs import JobContext
 from shepherd.services.notify import sync_job
-from shepherd.services.ports import (
-    ChangeSource,
-    ChangeSourceError,
-    ChangeSources,
-    PullRequestSource,
-)
+from shepherd.services.ports import ChangeSource, ChangeSources, PullRequestSource
 
 log = logging.getLogger("shepherd.attribution")
 MAX_PR_LOOKUPS = 100
@@ -75,6 +72,8 @@ def attribute_changes(ctx: JobContext, deps: AttributionDeps) -> None:
             )
         )
     except ChangeSourceError as exc:
+        if isinstance(exc, Transient) and ctx.job.attempts < ctx.job.max_attempts:
+            raise  # the remote may come back: retried with backoff
         _record_failure(ctx, deploy, str(exc))
         return
     _record(ctx, deploy, changeset)
@@ -122,7 +121,7 @@ def _pr_mergers(
     repo = service.github_full_name
     if deps.pull_requests is None or repo is None or not commits:
         return {}, ()
-    wanted = prs_without_merger(commits, head)
+    wanted = prs_without_merger(commits, head, service.paths)
     found: dict[int, tuple[Identity, str | None]] = {}
     for number in wanted[:MAX_PR_LOOKUPS]:
         try:
@@ -159,6 +158,7 @@ def _record(ctx: JobContext, deploy: Deploy, changeset: Changeset) -> None:
         total_commits=changeset.total_commits,
         total_changes=changeset.total_changes,
         skipped_changes=changeset.skipped_outside_paths,
+        sha=changeset.head_sha,  # the full sha, however short the one reported
     )
 
 

@@ -10,7 +10,7 @@ from shepherd.domain.errors import DuplicateKey
 from shepherd.domain.jobs import NewJob
 from shepherd.domain.lifecycle import DeployState, advance
 from shepherd.domain.model import SHA_RE, Deploy, DeployEvent, DeployStatus
-from shepherd.services.errors import Invalid, NotFound, UnknownEnvironment, UnknownService
+from shepherd.services.errors import Conflict, Invalid, NotFound, UnknownEnvironment, UnknownService
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -71,7 +71,7 @@ def record_deploy_start(
             if command.idempotency_key:
                 existing = uow.deploys.by_idempotency_key(command.idempotency_key)
                 if existing is not None:
-                    return existing, False
+                    return _same_deploy(existing, command), False
             deploy = _insert_deploy(uow, command, clock())
             uow.commit()
             return deploy, True
@@ -82,7 +82,20 @@ def record_deploy_start(
             existing = uow.deploys.by_idempotency_key(command.idempotency_key)
             if existing is None:
                 raise
-            return existing, False
+            return _same_deploy(existing, command), False
+
+
+def _same_deploy(existing: Deploy, command: StartDeploy) -> Deploy:
+    """A reused key must describe the same deploy: a matrix build reusing a run id is a bug."""
+    sha, other = command.sha.lower(), existing.sha
+    same_sha = other.startswith(sha) or sha.startswith(other)
+    if (existing.service, existing.environment) == (command.service, command.environment) and same_sha:
+        return existing
+    raise Conflict(
+        f"idempotency key already used for deploy {existing.id} ({existing.service} to "
+        f"{existing.environment}, {other[:12]}); use one key per service, environment and sha",
+        details={"deploy_id": existing.id},
+    )
 
 
 def _insert_deploy(uow: UnitOfWork, command: StartDeploy, now: datetime) -> Deploy:

@@ -33,6 +33,11 @@ class UnknownEnvironment(Invalid):
     code = "unknown_environment"
 
 
+class Conflict(ShepherdError):
+    status = 409
+    code = "conflict"
+
+
 class Unauthorized(ShepherdError):
     status = 401
     code = "unauthorized"

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.deploy_view import Owner, Recipient
+from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
 from shepherd.domain.jobs import RetryLater
 from shepherd.domain.model import DeployPerson
 from shepherd.domain.people import PeopleDirectory
-from shepherd.services.ports import Notifier, NotifierRateLimited, NotifierRejected, UnitOfWorkFactory
+from shepherd.services.ports import Notifier, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.identity")
 FOUND_TTL = timedelta(hours=24)

@@ -14,18 +14,14 @@ from datetime import datetime
 
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.deploy_view import DeployView
+from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
 from shepherd.domain.jobs import NewJob, RetryLater
+from shepherd.domain.messages import MessageRef
 from shepherd.domain.notifications import UPDATABLE, Notification, State
 from shepherd.domain.notify_plan import Desired, plan
 from shepherd.services.identity import SlackDirectory
 from shepherd.services.jobs import JobContext
-from shepherd.services.ports import (
-    MessageRef,
-    Notifier,
-    NotifierRateLimited,
-    NotifierRejected,
-    NotifierUnavailable,
-)
+from shepherd.services.ports import Notifier
 
 log = logging.getLogger("shepherd.notify")
 SYNC_JOB = "sync_messages"
@@ -39,7 +35,7 @@ def sync_job(deploy_id: int, run_at: datetime | None = None) -> NewJob:
         coalesce=True,
         deploy_id=deploy_id,
         run_at=run_at,
-        max_attempts=12,  # with backoff: a Slack outage of well over an hour loses nothing
+        max_attempts=16,  # backoff adds up to ~85 min: an hour-long Slack outage loses nothing
     )
 
 

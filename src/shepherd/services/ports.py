@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from shepherd.domain.jobs import Job, NewJob, Transient
-from shepherd.domain.messages import Message
+from shepherd.domain.errors import ChangeSourceError as ChangeSourceError
+from shepherd.domain.jobs import Job, NewJob
+from shepherd.domain.messages import Message, MessageRef
 from shepherd.domain.model import (
     Change,
     Changeset,
@@ -105,10 +105,6 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 
 
-class ChangeSourceError(Exception):
-    """A git problem a person can act on (missing sha, unreachable remote)."""
-
-
 class ChangeSource(Protocol):
     """Commits of a service's repository, read with git."""
 
@@ -125,40 +121,6 @@ class ChangeSource(Protocol):
 
 class ChangeSources(Protocol):
     def for_repository(self, repository: str) -> ChangeSource: ...
-
-
-@dataclass(frozen=True)
-class MessageRef:
-    """Where a message landed: enough to update it or reply in its thread."""
-
-    channel: str
-    ts: str
-
-
-class NotifierError(Exception):
-    """Base of what a notifier raises; `code` is the platform's error string."""
-
-    def __init__(self, code: str, message: str = "") -> None:
-        super().__init__(message or code)
-        self.code = code
-
-
-class NotifierRateLimited(NotifierError):
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("ratelimited", f"rate limited; retry after {retry_after:g}s")
-        self.retry_after = retry_after
-
-
-class NotifierUnavailable(NotifierError, Transient):
-    """5xx, timeouts, connection trouble: retry later. `maybe_sent`: a post may have landed."""
-
-    def __init__(self, code: str, message: str = "", *, maybe_sent: bool = False) -> None:
-        super().__init__(code, message)
-        self.maybe_sent = maybe_sent
-
-
-class NotifierRejected(NotifierError):
-    """A permanent refusal (invalid_auth, channel_not_found, …): retrying cannot help."""
 
 
 class Notifier(Protocol):

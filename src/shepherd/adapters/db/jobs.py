@@ -99,6 +99,12 @@ class SqlJobQueue:
         for row in self._session.scalars(query).all():
             if len(leased) == limit:
                 break
+            if row.state == JobState.RUNNING.value and row.attempts >= row.max_attempts:
+                # Its worker died (or hung) on every attempt: stop feeding it workers.
+                row.state, row.finished_at, row.updated_at = JobState.DEAD.value, now, now
+                row.last_error = f"the worker running it stopped responding {row.attempts} times"
+                row.lease_token = None
+                continue
             if row.serial_key is not None:
                 if row.serial_key in keys or (postgres and not self._key_still_free(row, now)):
                     continue

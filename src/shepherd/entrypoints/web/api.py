@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from shepherd.domain.deploy_view import guide_links
 from shepherd.domain.model import DeployStatus
 from shepherd.domain.notifications import AckKind
 from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
@@ -42,6 +43,12 @@ class DeployIn(BaseModel):
     deployer: str | None = Field(default=None, max_length=255)
     url: str | None = Field(default=None, max_length=2000)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    # For tools that cannot carry the deploy id between calls (Argo CD notifications): the
+    # same idempotency key with a later status records that event on the same deploy.
+    status: Literal["started", "progressing", "succeeded", "failed", "rolled_back"] = "started"
+    percent: int | None = Field(default=None, ge=0, le=100)
+    stage: str | None = Field(default=None, max_length=100)
+    message: str | None = Field(default=None, max_length=2000)
 
 
 class EventIn(BaseModel):
@@ -56,12 +63,27 @@ class EventIn(BaseModel):
 @router.post("/deploys", status_code=201, dependencies=[WriteAccess])
 def start_deploy(body: DeployIn, shepherd: ShepherdDep, response: Response) -> dict[str, Any]:
     key = f"api:{body.idempotency_key}" if body.idempotency_key else None
+    start = body.model_dump(exclude={"status", "percent", "stage", "message", "idempotency_key"})
     deploy, created = record_deploy_start(
-        StartDeploy(**{**body.model_dump(), "idempotency_key": key}, source="api"),
+        StartDeploy(**start, idempotency_key=key, source="api"),
         uow_factory=shepherd.uow_factory,
         config=shepherd.config,
         clock=shepherd.clock,
     )
+    if body.status != "started":
+        assert deploy.id is not None
+        deploy, _, _ = record_deploy_event(
+            ReportDeployEvent(
+                deploy_id=deploy.id,
+                status=DeployStatus(body.status),
+                percent=body.percent,
+                stage=body.stage,
+                message=body.message,
+                idempotency_key=f"{key}:{body.status}:{body.percent}:{body.stage}" if key else None,
+            ),
+            uow_factory=shepherd.uow_factory,
+            clock=shepherd.clock,
+        )
     if not created:
         response.status_code = 200
     return {**deploy_summary(deploy, shepherd.settings.public_url), "created": created}
@@ -127,9 +149,16 @@ def get_deploy(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
         jobs = uow.jobs.query(deploy_id=deploy_id)
         notifications = uow.notifications.for_deploy(deploy_id)
         acks = uow.notifications.acks(deploy_id)
+    service = shepherd.config.service(deploy.service)
+    guides = (
+        []
+        if service is None
+        else guide_links(service, deploy, changes, shepherd.settings.public_url, shepherd.clock())
+    )
     return {
         **deploy_summary(deploy, shepherd.settings.public_url),
         "changes": [change_view(c) for c in changes],
+        "guides": [{"title": title, "url": url, "kind": kind} for title, url, kind in guides],
         "people": [person_view(p) for p in people],
         "events": [event_view(e) for e in events],
         "jobs": [job_view(j) for j in jobs],

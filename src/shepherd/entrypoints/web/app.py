@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from shepherd import __version__
 from shepherd.bootstrap import Shepherd
-from shepherd.entrypoints.web import api, slack_routes, webhooks
+from shepherd.entrypoints.web import api, pages, slack_routes, webhooks
 from shepherd.entrypoints.web.errors import BodyLimit, install_error_handlers
 from shepherd.entrypoints.worker import Worker
 
@@ -37,6 +37,7 @@ def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worke
     app.include_router(api.router)
     app.include_router(webhooks.router)
     app.include_router(slack_routes.router)
+    app.include_router(pages.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

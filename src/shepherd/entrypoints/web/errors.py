@@ -31,8 +31,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return error_response(400, "invalid_json", "request body is not valid JSON", _fields(errors))
+        broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
+        if broken is not None:
+            loc = broken.get("loc", ())
+            problem = (broken.get("ctx") or {}).get("error", "invalid JSON")
+            details = {"problem": str(problem), "position": loc[-1] if loc else None}
+            return error_response(400, "invalid_json", f"request body is not valid JSON: {problem}", details)
         first = errors[0] if errors else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid"))

@@ -30,7 +30,8 @@ def deploy_summary(deploy: Deploy, public_url: str) -> dict[str, Any]:
         "stage": deploy.stage,
         "message": deploy.message,
         "source": deploy.source,
-        "idempotency_key": deploy.idempotency_key,
+        # API keys are stored as "api:<key>" so they cannot collide with GitHub's: show the client's.
+        "idempotency_key": (deploy.idempotency_key or "").removeprefix("api:") or None,
         "started_at": _time(deploy.started_at),
         "finished_at": _time(deploy.finished_at),
         "updated_at": _time(deploy.updated_at),

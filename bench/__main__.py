@@ -1,0 +1,61 @@
+"""`python -m bench [attribution] [api]`: run benchmarks, print them, rewrite bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from rich.console import Console
+
+from bench import api, attribution, report
+from bench.common import Section
+
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
+    "attribution": lambda args: attribution.run(repeat=args.repeat),
+    "api": lambda args: api.run(requests=args.requests),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("which", nargs="*", metavar="|".join(BENCHMARKS), help="default: all")
+    parser.add_argument("--repeat", type=int, default=attribution.REPEAT, help="attribution: best of N")
+    parser.add_argument("--requests", type=int, default=api.REQUESTS, help="api: requests per database")
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.which if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)} (choose from {', '.join(BENCHMARKS)})")
+    if args.repeat < 1 or args.requests < 1:
+        parser.error("--repeat and --requests must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    console = Console() if sys.stdout.isatty() else Console(width=120)
+    sections: dict[str, Section] = {}
+    failed = False
+    for name in args.which or list(BENCHMARKS):
+        with console.status(f"running the {name} benchmark…"):
+            try:
+                section = BENCHMARKS[name](args)
+            except Exception as exc:  # one broken benchmark must not hide the others
+                console.print_exception()
+                section, failed = (
+                    Section(f"{name}: failed", [("error", f"{type(exc).__name__}: {exc}")]),
+                    True,
+                )
+        section.measured_at = report.now()
+        report.print_section(console, section)
+        sections[name] = section
+    if not args.no_write:
+        path = report.write_markdown(report.merge_with_last(sections), list(BENCHMARKS))
+        console.print(f"wrote {path}")
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

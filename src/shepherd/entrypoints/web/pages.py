@@ -1,0 +1,120 @@
+"""Shepherd's own pages that notifications link to. Plain server-rendered HTML."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from shepherd.entrypoints.web.api import get_deploy
+from shepherd.entrypoints.web.deps import ShepherdDep
+from shepherd.services.errors import NotFound
+
+router = APIRouter(include_in_schema=False)
+
+STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1d1c1d}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+code{background:#f4f4f4;padding:0 .25rem}.status{font-weight:600}.note{color:#7a5b00}
+.failed,.attribution_failed{color:#b00020}.succeeded,.sent{color:#1a7f37}
+"""
+
+
+@router.get("/deploys/{deploy_id}", response_class=HTMLResponse)
+def deploy_page(deploy_id: int, shepherd: ShepherdDep) -> HTMLResponse:
+    try:
+        data = get_deploy(deploy_id, shepherd)
+    except NotFound:
+        return HTMLResponse(_page("Not found", f"<p>No deploy with id {deploy_id}.</p>"), status_code=404)
+    return HTMLResponse(_page(_title(data), _body(data)))
+
+
+@router.get("/deploys/{deploy_id}/compare")
+def compare_page(deploy_id: int) -> RedirectResponse:
+    # Old-vs-new graphs need health checks (the watch); until then the deploy page has the guides.
+    return RedirectResponse(f"/deploys/{deploy_id}#watch", status_code=307)
+
+
+def _title(data: dict[str, Any]) -> str:
+    return f"Deploy {data['id']}: {data['service']} → {data['environment']} {data['sha'][:12]}"
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)} · Shepherd</title>"
+        f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    if not rows:
+        return "<p>None.</p>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _body(data: dict[str, Any]) -> str:
+    attribution = data["attribution"]
+    status = f"{data['status']}" + (f" {data['percent']}%" if data.get("percent") is not None else "")
+    parts = [f"<p class='status {escape(data['status'])}'>Status: {escape(status)}</p>"]
+    if attribution["error"]:
+        parts.append(f"<p class='attribution_failed'>Attribution failed: {escape(attribution['error'])}</p>")
+    parts += [f"<p class='note'>{escape(note)}</p>" for note in attribution["notes"]]
+    changes = [
+        [
+            f"<code>{escape(c['short_sha'])}</code>",
+            f"#{c['pr_number']}" if c["pr_number"] else "",
+            escape(c["subject"]),
+            escape(", ".join([c["author"]["name"]] + [x["name"] for x in c["coauthors"]])),
+            escape(c["merger"]["name"] if c["merger"] else ""),
+            escape(", ".join(c["path_rules"])),
+        ]
+        for c in data["changes"]
+    ]
+    parts.append(f"<h2>Changes ({attribution['total_changes'] or 0})</h2>")
+    parts.append(_table(["sha", "PR", "subject", "author(s)", "merged by", "path rules"], changes))
+    people = [
+        [escape(p["name"]), escape(p["email"]), escape(", ".join(p["roles"])), str(len(p["changes"]))]
+        for p in data["people"]
+    ]
+    parts += ["<h2>People</h2>", _table(["person", "email", "roles", "changes"], people)]
+    parts += ["<h2 id='watch'>What to watch</h2>", _watch(data)]
+    notes = [
+        [
+            escape(n["kind"]),
+            escape(n["person"] or n["target"]),
+            f"<span class='{escape(n['state'])}'>{escape(n['state'])}</span>",
+            escape(n["error"] or ""),
+        ]
+        for n in data["notifications"]
+    ]
+    parts += ["<h2>Notifications</h2>", _table(["kind", "to", "state", "error"], notes)]
+    acks = [[escape(a["name"]), escape(a["at"] or "")] for a in data["acks"]]
+    parts += ["<h2>Watching</h2>", _table(["who", "since"], acks)]
+    events = [
+        [
+            escape(e["occurred_at"] or ""),
+            escape(e["status"]),
+            escape(str(e["percent"] or "")),
+            escape(e["stage"] or ""),
+            "" if e["applied"] else "late / duplicate",
+        ]
+        for e in data["events"]
+    ]
+    parts += ["<h2>Timeline</h2>", _table(["at", "status", "%", "stage", ""], events)]
+    return "".join(parts)
+
+
+def _watch(data: dict[str, Any]) -> str:
+    guides = data.get("guides") or []
+    if not guides:
+        return "<p>No guides configured for this service (see <code>guides</code> in shepherd.yaml).</p>"
+    items = [
+        f"<li><a href='{escape(g['url'])}'>{escape(g['title'])}</a> <small>{escape(g['kind'])}</small></li>"
+        for g in guides
+    ]
+    return "<ul>" + "".join(items) + "</ul>"
