@@ -175,3 +175,36 @@ def test_a_worker_that_lost_its_lease_writes_nothing(
         assert uow.deploys.query() == []
         with pytest.raises(LeaseLost):
             uow.jobs.finish(job_id, "not-the-token", now=clock())
+
+
+def test_a_job_whose_worker_keeps_dying_ends_dead(
+    uow_factory: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    (job_id,) = enqueue(uow_factory, clock, NewJob(kind="crashy", max_attempts=2))
+    jobs = runner(uow_factory, clock)
+    for _ in range(2):  # leased, and its worker is never heard of again
+        assert len(jobs.lease()) == 1
+        clock.advance(31)
+    assert jobs.lease() == []
+    dead = state(uow_factory, job_id)
+    assert dead.state is JobState.DEAD and "stopped responding 2 times" in dead.last_error
+
+
+def test_serial_jobs_run_one_at_a_time_and_coalesce(
+    uow_factory: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    a, b, c, other = enqueue(
+        uow_factory,
+        clock,
+        NewJob(kind="sync", serial_key="deploy:1"),
+        NewJob(kind="sync", serial_key="deploy:1", coalesce=True),  # absorbed by a
+        NewJob(kind="other", serial_key="deploy:1"),
+        NewJob(kind="sync", serial_key="deploy:2"),
+    )
+    assert b is None
+    jobs = runner(uow_factory, clock, sync=lambda ctx: None, other=lambda ctx: None)
+    first = jobs.lease(5)
+    assert [j.id for j in first] == [a, other]  # c waits: deploy 1 has a job running
+    for job in first:
+        jobs.run(job)
+    assert [j.id for j in jobs.lease(5)] == [c]

@@ -184,3 +184,49 @@ def test_health_metrics_and_jobs(world: World) -> None:
     jobs = world.client.get("/api/v1/jobs").json()
     assert jobs["counts"] == {"pending": 1} and jobs["jobs"][0]["kind"] == "attribute"
     assert world.client.get("/nowhere").json()["error"]["code"] == "not_found"
+
+
+def test_a_reused_key_for_another_deploy_is_a_conflict(world: World) -> None:
+    first = world.start(world.shas.second, idempotency_key="run-9")
+    assert first["idempotency_key"] == "run-9"
+    short = world.start(world.shas.second[:10], idempotency_key="run-9")  # same deploy, short sha
+    assert short["id"] == first["id"]
+    other = world.client.post(
+        "/api/v1/deploys",
+        json={**GOOD, "environment": "staging", "sha": world.shas.second, "idempotency_key": "run-9"},
+        headers=AUTH,
+    )
+    assert other.status_code == 409 and other.json()["error"]["details"] == {"deploy_id": first["id"]}
+    assert count_rows(world) == (1, 1, 1)
+
+
+def test_status_on_create_lets_stateless_tools_report_outcomes(world: World) -> None:
+    """Argo CD notifications send each event alone: the key finds the deploy, the status moves it."""
+    body = {**GOOD, "sha": world.shas.second, "idempotency_key": "argocd-shop-abc"}
+    started = world.client.post("/api/v1/deploys", json=body, headers=AUTH).json()
+    done = world.client.post("/api/v1/deploys", json={**body, "status": "succeeded"}, headers=AUTH)
+    again = world.client.post("/api/v1/deploys", json={**body, "status": "succeeded"}, headers=AUTH)
+    assert (
+        done.status_code == 200
+        and done.json()["id"] == started["id"]
+        and done.json()["status"] == "succeeded"
+    )
+    assert again.json()["status"] == "succeeded"
+    assert [e["status"] for e in world.detail(started["id"])["events"]] == ["started", "succeeded"]
+
+
+def test_full_sha_replaces_a_short_one_after_attribution(world: World) -> None:
+    deploy_id = world.start(world.shas.second[:9])["id"]
+    world.run_jobs()
+    assert world.detail(deploy_id)["sha"] == world.shas.second
+
+
+def test_deploy_page_and_compare_link(world: World) -> None:
+    deploy_id = world.start(world.shas.second, previous_sha=world.shas.first)["id"]
+    world.run_jobs()
+    page = world.client.get(f"/deploys/{deploy_id}")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "Retry card charges once on gateway timeouts" in page.text and "Bruno Costa" in page.text
+    compare = world.client.get(f"/deploys/{deploy_id}/compare", follow_redirects=False)
+    assert compare.status_code == 307 and compare.headers["location"].endswith(f"/deploys/{deploy_id}#watch")
+    assert world.client.get("/deploys/999").status_code == 404

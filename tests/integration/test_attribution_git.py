@@ -162,3 +162,24 @@ def test_github_api_down_leaves_merger_unknown(make_world: Any) -> None:
     assert detail["attribution"]["state"] == "done"
     assert any("GitHub did not answer" in n for n in detail["attribution"]["notes"])
     assert GITHUB[1] not in json.dumps(detail["people"])
+
+
+def test_unreachable_remote_is_retried_then_reported(make_world: Any) -> None:
+    from shepherd.adapters.config_file import parse_config
+
+    config = parse_config("services:\n  - {name: checkout, repository: 'http://127.0.0.1:9/shop.git'}\n")
+    world = make_world(config)
+    deploy_id = world.start(world.shas.second)["id"]
+    world.run_jobs()
+    detail = world.detail(deploy_id)
+    job = next(j for j in detail["jobs"] if j["kind"] == "attribute")
+    assert detail["attribution"]["state"] == "pending" and job["state"] == "pending"
+    assert "ChangeSourceUnavailable" in job["last_error"]
+    for _ in range(10):
+        world.clock.advance(1000)
+        world.run_jobs()
+    detail = world.detail(deploy_id)
+    assert detail["attribution"]["state"] == "attribution_failed"
+    assert (
+        "git clone failed" in detail["attribution"]["error"] and "127.0.0.1" in detail["attribution"]["error"]
+    )

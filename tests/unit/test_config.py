@@ -152,3 +152,28 @@ services:
     policy = service.policy(config.policies)
     assert policy.ack_minutes == 0.05 and policy.escalate_minutes == 0.2
     assert problems("policies: {ack_minutes: 10, escalate_minutes: 5}")[0].startswith("policies:")
+
+
+def test_a_service_override_must_fit_the_top_level_policies() -> None:
+    found = problems(
+        """
+policies: {ack_minutes: 10, escalate_minutes: 20}
+services:
+  - {name: a, repository: x, policies: {ack_minutes: 30}}
+"""
+    )
+    assert found == [
+        "services[0].policies: with the top-level policies: escalate_minutes must not be shorter than "
+        "ack_minutes (line 4)"
+    ]
+
+
+def test_remote_or_local_repositories() -> None:
+    from shepherd.adapters.git import GitMirrors, is_remote
+
+    assert is_remote("git@github.com:acme/api.git") and is_remote("deploy@git.internal:api.git")
+    assert is_remote("https://github.com/acme/api") and is_remote("file:///srv/git/api.git")
+    assert not is_remote("../api") and not is_remote("~/src/api") and not is_remote("/srv/api")
+    mirrors = GitMirrors(data_dir=Path("/tmp/data"), config_dir=Path("/etc/shepherd"))
+    assert mirrors.for_repository("~/src/api").remote == str(Path("~/src/api").expanduser())
+    assert mirrors.for_repository("../api").remote == "/etc/api"

@@ -1,0 +1,43 @@
+"""Block Kit rendering: markup, escaping and Slack's size limits."""
+
+from shepherd.adapters.slack_blocks import MAX_BLOCKS, attachments, blocks, mrkdwn
+from shepherd.domain.messages import Button, Message, Section, Tone, link, mention, plain
+
+
+def test_markup_becomes_slack_links_and_mentions_and_the_rest_is_escaped() -> None:
+    text = f"{mention('Ana Lima', 'U01ANA')} fixed <script> & {link('PR #12', 'https://gh/pr/12')}"
+    assert mrkdwn(text) == "<@U01ANA> fixed &lt;script&gt; &amp; <https://gh/pr/12|PR #12>"
+    assert plain(text) == "@Ana Lima fixed <script> & PR #12 (https://gh/pr/12)"
+
+
+def test_message_layout_with_colour_buttons_and_footer() -> None:
+    message = Message(
+        title="t",
+        text="fallback",
+        tone=Tone.DANGER,
+        status="❌ failed",
+        sections=(Section("Your changes", ("a", "b")),),
+        buttons=(Button("shepherd_ack", "👀 I'm watching", "7", "primary"),),
+        footer=("nobody yet",),
+        overflow=("+3 more changes", "https://shepherd/deploys/7"),
+    )
+    (attachment,) = attachments(message)
+    assert attachment["color"] == "#e01e5a"
+    kinds = [b["type"] for b in attachment["blocks"]]
+    assert kinds == ["section", "section", "section", "context", "actions"]
+    assert attachment["blocks"][1]["text"]["text"] == "*Your changes*\na\nb"
+    assert "<https://shepherd/deploys/7|+3 more changes>" in attachment["blocks"][2]["text"]["text"]
+    button = attachment["blocks"][-1]["elements"][0]
+    assert (button["action_id"], button["value"], button["style"]) == ("shepherd_ack", "7", "primary")
+
+
+def test_limits_fifty_blocks_and_three_thousand_characters() -> None:
+    many = tuple(Section(f"person {i}", ("x" * 200,) * 20) for i in range(80))
+    message = Message(title="big", text="big", sections=many, buttons=(Button("a", "A", "1"),), footer=("f",))
+    out = blocks(message)
+    assert len(out) == MAX_BLOCKS
+    assert out[-1]["type"] == "actions" and out[-2]["type"] == "context"
+    assert "size limit" in out[-3]["text"]["text"]
+    assert all(len(b["text"]["text"]) <= 3000 for b in out if "text" in b)
+    huge = blocks(Message(title="x", text="x", sections=(Section(None, ("y" * 5000,)),)))
+    assert len(huge[1]["text"]["text"]) == 3000 and huge[1]["text"]["text"].endswith("…")
