@@ -164,7 +164,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "SHEPHERD_CONFIG": str(examples / "shepherd.yaml"),
         "COLUMNS": "160",
     }
-    for _ in range(2):  # a second run reuses the same deploys
+    env.pop("SHEPHERD_DATABASE_URL")  # the demo keeps its own database, fresh each run
+    for _ in range(2):  # the same story again
         result = subprocess.run(
             [sys.executable, "-m", "shepherd", "demo"],
             cwd=tmp_path,
@@ -176,6 +177,18 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     assert "Deploy 2: checkout → production" in result.stdout
     assert "Deploy 3" not in result.stdout
+    story = result.stdout
+    for step in (
+        "DM to U01BRUNOCO",
+        "channel #checkout-deploys",
+        "updated in place",
+        "10% of traffic",
+        "50% of traffic",
+        "Live everywhere",
+        "Is anyone watching",
+        "Watching: Ana Lima",
+    ):
+        assert step in story, step
     for expected in (
         "Retry card charges",
         "#12",

@@ -9,7 +9,7 @@ from shepherd.domain.deploy_view import DeployView, Recipient
 from shepherd.domain.messages import Button, Message, Section, Tone, link, mention
 from shepherd.domain.model import AttributionState, Change, DeployEvent, DeployStatus
 from shepherd.domain.notifications import AckKind
-from shepherd.domain.text import plural
+from shepherd.domain.text import duration, plural
 
 ACK = "shepherd_ack"
 WRONG = "shepherd_wrong"
@@ -204,16 +204,16 @@ def stage_reply(view: DeployView, event: DeployEvent) -> Message:
 
 
 def reminder(view: DeployView, recipient: Recipient) -> Message:
-    minutes = view.policy.ack_minutes
+    since = duration(view.policy.ack_minutes)
     return Message(
-        title=f"⏰ Is anyone watching {view.where}?",
-        text=f"Your change in {view.where} is out for {minutes:g} min; nobody said they are watching",
+        title=f"⏰ Is anyone watching {view.where} `{view.deploy.sha[:7]}`?",
+        text=f"Your change in {view.where} is out for {since}; nobody said they are watching",
         tone=Tone.WARNING,
         sections=(
             Section(
                 None,
                 (
-                    f"Your change has been going out for {minutes:g} minutes and nobody has said they are "
+                    f"Your change has been going out for {since} and nobody has said they are "
                     "watching. Please take a look and press “I'm watching”.",
                     link("Old vs new, side by side", view.compare_url),
                 ),
@@ -226,16 +226,16 @@ def reminder(view: DeployView, recipient: Recipient) -> Message:
 def escalation(view: DeployView) -> Message:
     owners = [mention(o.name, o.slack_user) if o.slack_user else o.name for o in view.owners]
     names = ", ".join(owners) if owners else "service owners (none configured)"
-    minutes = view.policy.escalate_minutes
+    since = duration(view.policy.escalate_minutes)
     return Message(
-        title=f"🚨 Nobody is watching {view.where}",
-        text=f"No author acknowledged {view.where} within {minutes:g} min",
+        title=f"🚨 Nobody is watching {view.where} `{view.deploy.sha[:7]}`",
+        text=f"No author acknowledged {view.where} within {since}",
         tone=Tone.DANGER,
         sections=(
             Section(
                 None,
                 (
-                    f"{names}: deploy {view.id} of {view.where} went out {minutes:g} minutes ago and no one "
+                    f"{names}: deploy {view.id} of {view.where} went out {since} ago and no one "
                     "has said they are watching it.",
                     link("Deploy details", view.deploy_url) + " · " + link("Old vs new", view.compare_url),
                 ),

@@ -4,3 +4,14 @@
 def plural(count: int, word: str, plural_word: str | None = None) -> str:
     """`1 change`, `3 changes`, with thousands separators."""
     return f"{count:,} {word if count == 1 else (plural_word or word + 's')}"
+
+
+def duration(minutes: float) -> str:
+    """`3 seconds`, `10 minutes`, `1 h 30 min`: policy times as people say them."""
+    seconds = round(minutes * 60)
+    if seconds < 60:
+        return plural(seconds, "second")
+    if seconds < 3600:
+        return plural(round(seconds / 60), "minute")
+    hours, rest = divmod(round(seconds / 60), 60)
+    return f"{hours} h {rest} min" if rest else plural(hours, "hour")

@@ -1,23 +1,38 @@
-"""`shepherd demo`: a demo repository, the service, two deploys, and what Shepherd found."""
+"""`shepherd demo`: a demo repository, Shepherd on it, a deploy told to its authors.
+
+The story, in the console (or in Slack when SHEPHERD_SLACK_TOKEN is set): the first deploy
+Shepherd sees; the next one with three authors, each told about their own changes; the
+rollout 10% → 50% → 100% updating every message in place; a reminder because nobody said
+they are watching; and Ana pressing "I'm watching".
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import json
 import os
+import socket
 import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import httpx
 import typer
 
-from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out, setup_logging
+from shepherd.domain.config import Policies, PolicyOverrides, ShepherdConfig
+from shepherd.entrypoints.cli_common import ConfigOpt, fail, load_settings, out, setup_logging
 from shepherd.entrypoints.cli_jobs import print_deploy
 from shepherd.entrypoints.demo_repo import build_demo_repo
+from shepherd.settings import Settings
 
 EXAMPLE_CONFIG = Path("examples/shepherd.yaml")
 DEMO_SERVICE = "checkout"
+# Demo timings: a reminder 3 s after the deploy, escalation after 12 s.
+DEMO_POLICIES = Policies(ack_minutes=0.05, escalate_minutes=0.2)
 
 
 def demo(
@@ -25,81 +40,106 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve", help="keep the service running afterwards")] = False,
     port: Annotated[int, typer.Option(help="port (default 8000 with --serve, else any free one)")] = 0,
 ) -> None:
-    """Build a demo repository, start Shepherd on it, send deploys and show what it found."""
-    import uvicorn
-
-    from shepherd.entrypoints.web.app import create_app
-
+    """Build a demo repository, start Shepherd on it, and play a deploy through."""
     setup_logging("WARNING")
     if config is None and "SHEPHERD_CONFIG" not in os.environ and EXAMPLE_CONFIG.exists():
         config = EXAMPLE_CONFIG
-    settings = load_settings(config)
-    repo_path = _demo_repo_path(settings.config)
-    shas = build_demo_repo(repo_path)
-    out.print(
-        f"[bold]Demo repository[/] {repo_path} "
-        "(three authors, a merged PR, a squash PR, a co-authored commit)"
-    )
-    shepherd = build(settings)
-    app = create_app(shepherd, insecure_dev=settings.api_token is None)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port or (8000 if serve else 0), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = _wait_started(server)
-    token = settings.api_token.get_secret_value() if settings.api_token else None
-    client = httpx.Client(
-        base_url=base, timeout=15, headers={"Authorization": f"Bearer {token}"} if token else {}
-    )
-    out.print(f"Shepherd is listening on {base}\n")
+    settings = _demo_settings(load_settings(config), port or (8000 if serve else _free_port()))
+    loaded = _demo_config(settings.config)
+    shas = build_demo_repo(_repo_path(settings.config, loaded))
+    server, thread, base = _start(settings, loaded, int(settings.public_url.rsplit(":", 1)[1]))
+    client = _client(settings, base)
+    out.rule("[bold]1. The first deploy Shepherd sees[/]")
     first = _deploy(client, shas.first)
-    client.post(f"/api/v1/deploys/{first}/events", json={"status": "succeeded", "idempotency_key": "done"})
+    _post_event(client, first, "succeeded")
+    _settle(client)
+    out.rule("[bold]2. The next deploy: each author hears about their own changes[/]")
     second = _deploy(client, shas.second)
+    _settle(client)
+    out.rule("[bold]3. The rollout moves: every message is updated in place[/]")
     for percent in (10, 50):
-        client.post(
-            f"/api/v1/deploys/{second}/events",
-            json={"status": "progressing", "percent": percent, "idempotency_key": f"p{percent}"},
-        )
-    client.post(f"/api/v1/deploys/{second}/events", json={"status": "succeeded", "idempotency_key": "done"})
-    for deploy_id in (first, second):
-        print_deploy(_wait_attributed(client, deploy_id))
-        out.print()
-    if serve:
-        out.print(
-            f"[green]Shepherd is running at {base}[/] — try: curl {base}/api/v1/deploys   (Ctrl-C stops it)"
-        )
-        with contextlib.suppress(KeyboardInterrupt):
-            thread.join()
-    server.should_exit = True
-    thread.join(10)
+        _post_event(client, second, "progressing", percent=percent)
+        _settle(client)
+    _post_event(client, second, "succeeded")
+    _settle(client)
+    out.rule("[bold]4. Nobody said they are watching: a reminder (demo: after 3 s)[/]")
+    _settle(client, until=lambda: _has(client, second, "reminder"))
+    out.rule("[bold]5. Ana presses “I'm watching”: everyone sees it, escalation is off[/]")
+    _press_ack(client, settings, second, "U01ANALIMA")
+    _settle(client)
+    out.rule("[bold]What Shepherd found[/]")
+    print_deploy(client.get(f"/api/v1/deploys/{second}").json())
+    _finish(server, thread, base, serve)
 
 
-def _demo_repo_path(config_path: Path) -> Path:
+def _demo_settings(settings: Settings, port: int) -> Settings:
+    # Links in messages point at this demo server.
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    # A fresh database per run keeps the story the same each time, unless one is given.
+    if "SHEPHERD_DATABASE_URL" in os.environ:
+        return settings
+    path = settings.data_dir / "demo.db"
+    for leftover in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
+        leftover.unlink(missing_ok=True)
+    return settings.model_copy(update={"database_url": f"sqlite:///{path}"})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _demo_config(path: Path) -> ShepherdConfig:
     from shepherd.adapters.config_file import ConfigError, load_config
 
     try:
-        loaded = load_config(config_path)
+        loaded = load_config(path)
     except ConfigError as exc:
         fail(str(exc))
-    service = loaded.service(DEMO_SERVICE)
+    services = [s.model_copy(update={"policies": PolicyOverrides()}) for s in loaded.services]
+    return loaded.model_copy(update={"policies": DEMO_POLICIES, "services": services})
+
+
+def _repo_path(config_path: Path, config: ShepherdConfig) -> Path:
+    service = config.service(DEMO_SERVICE)
     if service is None or "://" in service.repository:
-        fail(
-            f"{config_path} has no service {DEMO_SERVICE!r} with a local repository path; "
-            "use examples/shepherd.yaml"
-        )
-    return (config_path.resolve().parent / service.repository).resolve()
+        fail(f"{config_path} has no service {DEMO_SERVICE!r} with a local repository (see examples/)")
+    path = (config_path.resolve().parent / service.repository).resolve()
+    out.print(
+        f"[bold]Demo repository[/] {path}: three authors, a merged PR, a squash PR, a co-authored commit"
+    )
+    return path
 
 
-def _wait_started(server: Any) -> str:
+def _start(settings: Settings, config: ShepherdConfig, port: int) -> tuple[Any, threading.Thread, str]:
+    import uvicorn
+
+    from shepherd.bootstrap import bootstrap
+    from shepherd.entrypoints.web.app import create_app
+
+    shepherd = bootstrap(settings, config=config)
+    app = create_app(shepherd, insecure_dev=settings.api_token is None)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
         if time.monotonic() > deadline:
             fail("the demo server did not start within 15 s")
         time.sleep(0.02)
-    sock = server.servers[0].sockets[0]
-    host, port = sock.getsockname()[:2]
-    return f"http://{host}:{port}"
+    host, bound = server.servers[0].sockets[0].getsockname()[:2]
+    base = f"http://{host}:{bound}"
+    out.print(f"Shepherd is listening on {base} (no SHEPHERD_SLACK_TOKEN: messages are printed here)\n")
+    return server, thread, base
+
+
+def _client(settings: Settings, base: str) -> httpx.Client:
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    return httpx.Client(
+        base_url=base, timeout=15, headers={"Authorization": f"Bearer {token}"} if token else {}
+    )
 
 
 def _deploy(client: httpx.Client, sha: str) -> int:
@@ -116,13 +156,65 @@ def _deploy(client: httpx.Client, sha: str) -> int:
     return int(response.json()["id"])
 
 
-def _wait_attributed(client: httpx.Client, deploy_id: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        data: dict[str, Any] = client.get(f"/api/v1/deploys/{deploy_id}").json()
-        if data["attribution"]["state"] != "pending" or time.monotonic() > deadline:
-            return data
-        time.sleep(0.05)
+def _post_event(client: httpx.Client, deploy_id: int, status: str, percent: int | None = None) -> None:
+    body = {"status": status, "percent": percent, "idempotency_key": f"{status}-{percent}"}
+    client.post(f"/api/v1/deploys/{deploy_id}/events", json={k: v for k, v in body.items() if v is not None})
+
+
+def _settle(client: httpx.Client, until: Any = None, timeout: float = 30) -> None:
+    """Wait until the worker has nothing due (and `until` holds), so output stays in order."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        jobs = client.get("/api/v1/jobs?limit=50").json()["jobs"]
+        now = time.time()
+        busy = any(
+            j["state"] == "running" or (j["state"] == "pending" and _epoch(j["run_at"]) <= now) for j in jobs
+        )
+        if not busy and (until is None or until()):
+            return
+
+
+def _epoch(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _has(client: httpx.Client, deploy_id: int, kind: str) -> bool:
+    notifications = client.get(f"/api/v1/deploys/{deploy_id}").json()["notifications"]
+    return any(n["kind"] == kind and n["state"] == "sent" for n in notifications)
+
+
+def _press_ack(client: httpx.Client, settings: Settings, deploy_id: int, user: str) -> None:
+    """What Slack sends when someone presses the button (signed when a secret is set)."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "name": "ana"},
+        "actions": [{"action_id": "shepherd_ack", "value": str(deploy_id)}],
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if settings.slack_signing_secret is not None:
+        stamp = str(int(time.time()))
+        secret = settings.slack_signing_secret.get_secret_value().encode()
+        digest = hmac.new(secret, b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        headers |= {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+    response = client.post("/slack/interactions", content=body, headers=headers)
+    if response.status_code != 200:
+        fail(f"the ack was refused: {response.text}")
+
+
+def _finish(server: Any, thread: threading.Thread, base: str, serve: bool) -> None:
+    if serve:
+        out.print(
+            f"\n[green]Shepherd is running at {base}[/] — try {base}/deploys/2 or "
+            f"curl {base}/api/v1/deploys   (Ctrl-C stops it)"
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            thread.join()
+    server.should_exit = True
+    thread.join(10)
 
 
 def register(app: typer.Typer) -> None:
