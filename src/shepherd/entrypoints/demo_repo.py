@@ -90,6 +90,12 @@ def build_demo_repo(path: Path) -> DemoShas:
         who=ANA,
     )
     repo.git("tag", "demo-first")
+    _merged_pull_request(repo)
+    second = _after_the_merge(repo)
+    return DemoShas(first=first, second=second)
+
+
+def _merged_pull_request(repo: RepoBuilder) -> None:
     # PR #12 by Bruno on a branch, merged on github.com by Ana: a merge commit whose
     # author is the merger and whose committer is GitHub.
     repo.git("checkout", "-q", "-b", "bruno/retry-payments")
@@ -112,6 +118,9 @@ def build_demo_repo(path: Path) -> DemoShas:
         who=ANA,
         committer=GITHUB,
     )
+
+
+def _after_the_merge(repo: RepoBuilder) -> str:
     # PR #14 by Chen, squash-merged: git alone cannot tell who merged it.
     repo.commit(
         "Cache shipping rates at checkout (#14)",
@@ -127,7 +136,6 @@ def build_demo_repo(path: Path) -> DemoShas:
         {"services/checkout/app.py": "estimate = True"},
         who=ANA,
     )
-    second = repo.commit(
+    return repo.commit(
         "Shorter timeouts in the shared HTTP client", {"libs/common/http.py": "timeout = 2"}, who=BRUNO
     )
-    return DemoShas(first=first, second=second)

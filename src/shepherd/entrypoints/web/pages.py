@@ -64,7 +64,15 @@ def _body(data: dict[str, Any]) -> str:
     if attribution["error"]:
         parts.append(f"<p class='attribution_failed'>Attribution failed: {escape(attribution['error'])}</p>")
     parts += [f"<p class='note'>{escape(note)}</p>" for note in attribution["notes"]]
-    changes = [
+    parts += [f"<h2>Changes ({attribution['total_changes'] or 0})</h2>", _changes(data)]
+    parts += ["<h2>People</h2>", _people(data), "<h2 id='watch'>What to watch</h2>", _watch(data)]
+    parts += ["<h2>Notifications</h2>", _notifications(data), "<h2>Watching</h2>", _acks(data)]
+    parts += ["<h2>Timeline</h2>", _timeline(data)]
+    return "".join(parts)
+
+
+def _changes(data: dict[str, Any]) -> str:
+    rows = [
         [
             f"<code>{escape(c['short_sha'])}</code>",
             f"#{c['pr_number']}" if c["pr_number"] else "",
@@ -75,15 +83,19 @@ def _body(data: dict[str, Any]) -> str:
         ]
         for c in data["changes"]
     ]
-    parts.append(f"<h2>Changes ({attribution['total_changes'] or 0})</h2>")
-    parts.append(_table(["sha", "PR", "subject", "author(s)", "merged by", "path rules"], changes))
-    people = [
+    return _table(["sha", "PR", "subject", "author(s)", "merged by", "path rules"], rows)
+
+
+def _people(data: dict[str, Any]) -> str:
+    rows = [
         [escape(p["name"]), escape(p["email"]), escape(", ".join(p["roles"])), str(len(p["changes"]))]
         for p in data["people"]
     ]
-    parts += ["<h2>People</h2>", _table(["person", "email", "roles", "changes"], people)]
-    parts += ["<h2 id='watch'>What to watch</h2>", _watch(data)]
-    notes = [
+    return _table(["person", "email", "roles", "changes"], rows)
+
+
+def _notifications(data: dict[str, Any]) -> str:
+    rows = [
         [
             escape(n["kind"]),
             escape(n["person"] or n["target"]),
@@ -92,21 +104,25 @@ def _body(data: dict[str, Any]) -> str:
         ]
         for n in data["notifications"]
     ]
-    parts += ["<h2>Notifications</h2>", _table(["kind", "to", "state", "error"], notes)]
-    acks = [[escape(a["name"]), escape(a["at"] or "")] for a in data["acks"]]
-    parts += ["<h2>Watching</h2>", _table(["who", "since"], acks)]
-    events = [
+    return _table(["kind", "to", "state", "error"], rows)
+
+
+def _acks(data: dict[str, Any]) -> str:
+    return _table(["who", "since"], [[escape(a["name"]), escape(a["at"] or "")] for a in data["acks"]])
+
+
+def _timeline(data: dict[str, Any]) -> str:
+    rows = [
         [
             escape(e["occurred_at"] or ""),
             escape(e["status"]),
-            escape(str(e["percent"] or "")),
+            escape(str(e["percent"] if e["percent"] is not None else "")),
             escape(e["stage"] or ""),
             "" if e["applied"] else "late / duplicate",
         ]
         for e in data["events"]
     ]
-    parts += ["<h2>Timeline</h2>", _table(["at", "status", "%", "stage", ""], events)]
-    return "".join(parts)
+    return _table(["at", "status", "%", "stage", ""], rows)
 
 
 def _watch(data: dict[str, Any]) -> str:
