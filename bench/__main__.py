@@ -1,4 +1,4 @@
-"""`python -m bench [attribution] [api]`: run benchmarks, print them, rewrite bench/RESULTS.md."""
+"""`python -m bench [attribution] [api] [notify]`: run benchmarks, print them, rewrite bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from bench import api, attribution, report
+from bench import api, attribution, notify, report
 from bench.common import Section
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
     "attribution": lambda args: attribution.run(repeat=args.repeat),
     "api": lambda args: api.run(requests=args.requests),
+    "notify": lambda args: notify.run(deploys=args.deploys),
 }
 
 
@@ -22,13 +23,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("which", nargs="*", metavar="|".join(BENCHMARKS), help="default: all")
     parser.add_argument("--repeat", type=int, default=attribution.REPEAT, help="attribution: best of N")
     parser.add_argument("--requests", type=int, default=api.REQUESTS, help="api: requests per database")
+    parser.add_argument("--deploys", type=int, default=notify.DEPLOYS, help="notify: deploys per database")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args(argv)
     unknown = [name for name in args.which if name not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)} (choose from {', '.join(BENCHMARKS)})")
-    if args.repeat < 1 or args.requests < 1:
-        parser.error("--repeat and --requests must be at least 1")
+    if args.repeat < 1 or args.requests < 1 or args.deploys < 1:
+        parser.error("--repeat, --requests and --deploys must be at least 1")
     return args
 
 

@@ -4,6 +4,7 @@ GitHub-shaped: a first-parent mainline of PR merge commits ("Merge pull request 
 ..." authored by the person who merged, committed by GitHub), squash merges "... (#N)" and
 direct pushes; side branches fork a few mainline commits back; some commits carry
 `Co-authored-by:` trailers. Deterministic (seeded), so the cached repository is stable.
+`build_linear` makes a plain straight history instead (the notify benchmark's fixed-size ranges).
 """
 
 from __future__ import annotations
@@ -164,3 +165,28 @@ def build(repo: Path, commits: int) -> list[str]:
     subprocess.run(["git", "update-ref", "-d", "refs/heads/topic"], cwd=repo, check=True)
     marks = dict(line.split() for line in marks_file.read_text().splitlines())
     return [marks[f":{m}"] for m in mainline_marks]
+
+
+def build_linear(repo: Path, commits: int, authors: list[Person]) -> list[tuple[str, Person]]:
+    """A bare repository: a straight line of one-file direct pushes (committer = author), each
+    by a seeded random choice of `authors`; returns (sha, author) per commit, oldest first."""
+    rng = random.Random(11)
+    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(repo)], check=True)
+    marks_file = repo / "bench-marks"
+    argv = ["git", "fast-import", "--quiet", "--done", f"--export-marks={marks_file}"]
+    proc = subprocess.Popen(argv, cwd=repo, stdin=subprocess.PIPE, text=True)
+    assert proc.stdin is not None
+    st, chosen = _State(rng, authors), []
+    for i in range(commits):
+        dev, path = rng.choice(authors), _random_path(rng)
+        chosen.append(dev)
+        parents = [st.mark] if st.mark else []
+        message = f"{rng.choice(WORDS)} {path.split('/')[-1]} ({i})\n"
+        _, text = _commit(st, "refs/heads/main", message, dev, dev, parents, {path: f"# {i}\n"})
+        proc.stdin.write(text)
+    proc.stdin.write("done\n")
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise RuntimeError("git fast-import failed")
+    marks = dict(line.split() for line in marks_file.read_text().splitlines())
+    return [(marks[f":{m}"], dev) for m, dev in enumerate(chosen, start=1)]

@@ -76,7 +76,7 @@ def write_markdown(sections: dict[str, Section], order: list[str]) -> Path:
         if name in sections:
             lines += _markdown_section(sections[name])
     lines += [
-        "Reproduce: `make bench` (or `.venv/bin/python -m bench [attribution|api]`); the generated",
+        "Reproduce: `make bench` (or `.venv/bin/python -m bench [attribution|api|notify]`); the generated",
         "repository is cached in `bench/.work/` (delete it to regenerate). Timings are wall time",
         "on a shared machine: compare ratios, not absolute figures, across machines.",
         "",

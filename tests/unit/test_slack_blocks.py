@@ -1,5 +1,8 @@
-"""Block Kit rendering: markup, escaping and Slack's size limits."""
+"""Block Kit rendering: markup, escaping and Slack's size limits; the client's proxy choice."""
 
+import pytest
+
+from shepherd.adapters.slack import SlackNotifier
 from shepherd.adapters.slack_blocks import MAX_BLOCKS, attachments, blocks, mrkdwn
 from shepherd.domain.messages import Button, Message, Section, Tone, link, mention, plain
 
@@ -41,3 +44,13 @@ def test_limits_fifty_blocks_and_three_thousand_characters() -> None:
     assert all(len(b["text"]["text"]) <= 3000 for b in out if "text" in b)
     huge = blocks(Message(title="x", text="x", sections=(Section(None, ("y" * 5000,)),)))
     assert len(huge[1]["text"]["text"]) == 3000 and huge[1]["text"]["text"].endswith("…")
+
+
+def test_slack_client_honours_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    local = SlackNotifier(token="xoxb-1", base_url="http://127.0.0.1:9/api/")
+    remote = SlackNotifier(token="xoxb-1", base_url="https://slack.com/api/")
+    assert local._client.proxy is None
+    assert remote._client.proxy == "http://proxy.internal:3128"

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlparse
+from urllib.request import getproxies, proxy_bypass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -28,6 +30,8 @@ class SlackNotifier:
     def __init__(self, *, token: str, base_url: str, timeout: float = 10.0) -> None:
         # Retries go through the jobs table (durable, honouring Retry-After), not in-process.
         self._client = WebClient(token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[])
+        # slack_sdk reads HTTPS_PROXY itself but ignores NO_PROXY: decide here, as urllib would.
+        self._client.proxy = _proxy_for(base_url)
         self._channel_ids: dict[str, str] = {}
 
     def post(
@@ -143,6 +147,13 @@ class SlackNotifier:
             raise NotifierUnavailable(
                 "connection", f"Slack unreachable: {reason}", maybe_sent=posting and not refused
             ) from None
+
+
+def _proxy_for(url: str) -> str | None:
+    parsed = urlparse(url)
+    if proxy_bypass(parsed.hostname or ""):
+        return None
+    return getproxies().get(parsed.scheme)
 
 
 def _classify(exc: SlackApiError, posting: bool) -> Exception:
