@@ -54,10 +54,21 @@ class Posted:
         return "\n".join(parts)
 
 
+@dataclass
+class Upload:
+    file_id: str
+    filename: str
+    data: bytes = b""
+    channel: str | None = None
+    thread_ts: str | None = None
+    title: str | None = None
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.messages: list[Posted] = []
+        self.uploads: dict[str, Upload] = {}
         self.users: dict[str, str] = {}  # email → user id
         self.channels: dict[str, str] = {}  # "#name" → id
         self._ts = itertools.count(1)
@@ -176,6 +187,36 @@ class FakeSlack:
         ]
         return {"ok": True, "messages": [_with_metadata(m) for m in found]}
 
+    # files_upload_v2: get an upload URL, send the bytes there, then complete into a channel.
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{len(self.uploads) + 1:06d}"
+        self.uploads[file_id] = Upload(file_id, str(args.get("filename")))
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}upload/{file_id}"}
+
+    def receive_upload(self, file_id: str, data: bytes) -> bool:
+        with self.lock:
+            upload = self.uploads.get(file_id)
+            if upload is None:
+                return False
+            upload.data = data
+            return True
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        items = json.loads(files) if isinstance(files, str) else files or []
+        done = []
+        for item in items:
+            upload = self.uploads.get(item["id"])
+            if upload is None or not upload.data:
+                return {"ok": False, "error": "file_not_found"}
+            upload.channel, upload.thread_ts, upload.title = (
+                args.get("channel_id"),
+                args.get("thread_ts"),
+                item.get("title"),
+            )
+            done.append({"id": upload.file_id, "title": upload.title})
+        return {"ok": True, "files": done}
+
 
 def _with_metadata(message: Posted) -> dict[str, Any]:
     return {
@@ -197,6 +238,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         parsed = urlparse(self.path)
+        if "/upload/" in parsed.path:
+            self._upload(parsed.path.rsplit("/", 1)[-1])
+            return
         method = parsed.path.rsplit("/", 1)[-1]
         args: dict[str, Any] = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
@@ -218,6 +262,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _upload(self, file_id: str) -> None:
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        ok = self.slack.receive_upload(file_id, data)
+        body = f"OK - {len(data)}".encode() if ok else b"unknown upload"
+        self.send_response(200 if ok else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args: Any) -> None:
         pass

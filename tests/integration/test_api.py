@@ -227,6 +227,11 @@ def test_deploy_page_and_compare_link(world: World) -> None:
     page = world.client.get(f"/deploys/{deploy_id}")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "Retry card charges once on gateway timeouts" in page.text and "Bruno Costa" in page.text
-    compare = world.client.get(f"/deploys/{deploy_id}/compare", follow_redirects=False)
-    assert compare.status_code == 307 and compare.headers["location"].endswith(f"/deploys/{deploy_id}#watch")
+    compare = world.client.get(f"/deploys/{deploy_id}/compare")
+    assert compare.status_code == 200 and "/static/vendor/uplot/uPlot.iife.min.js" in compare.text
+    assert world.client.get("/static/vendor/uplot/uPlot.iife.min.js").status_code == 200
+    series = world.client.get(f"/api/v1/deploys/{deploy_id}/series").json()
+    assert series["checks"] == [] and series["verdict"] in ("running", "inconclusive")
     assert world.client.get("/deploys/999").status_code == 404
+    assert world.client.get("/deploys/999/compare").status_code == 404
+    assert world.client.get("/api/v1/deploys/999/series").status_code == 404

@@ -221,7 +221,11 @@ def test_postgres_needs_db_upgrade_before_serving(
         refused = runner.invoke(app, ["worker"], env=env)
         assert refused.exit_code == 1 and "run `shepherd db upgrade` first" in refused.stderr
         upgraded = runner.invoke(app, ["db", "upgrade"], env=env)
-        assert upgraded.exit_code == 0 and "database at revision 0002" in upgraded.stdout
+        from shepherd.adapters.db.engine import build_engine
+        from shepherd.adapters.db.migrate import head_revision
+
+        head = head_revision(build_engine(env["SHEPHERD_DATABASE_URL"]))
+        assert upgraded.exit_code == 0 and f"database at revision {head}" in upgraded.stdout
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
 
-from shepherd.domain.messages import Message, MessageRef, Tone, plain
+from shepherd.domain.messages import Image, Message, MessageRef, Tone, plain
 
 _STYLES = {
     Tone.INFO: "blue",
@@ -21,14 +22,21 @@ _STYLES = {
 
 
 class ConsoleNotifier:
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, *, chart_dir: Path | None = None) -> None:
         self._console = console or Console(highlight=False)
+        self._chart_dir = chart_dir
         self._counter = itertools.count(1)
         self._targets: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def post(
-        self, *, target: str, message: Message, key: str, thread: MessageRef | None = None
+        self,
+        *,
+        target: str,
+        message: Message,
+        key: str,
+        thread: MessageRef | None = None,
+        image: Image | None = None,
     ) -> MessageRef:
         with self._lock:
             ts = f"{next(self._counter)}.000000"
@@ -36,7 +44,20 @@ class ConsoleNotifier:
         self._targets[ts] = channel
         where = f"thread in {channel}" if thread else _where(target)
         self._print(message, f"→ {where}", full=True)
+        if image is not None:
+            self._save(image, ts)
         return MessageRef(channel=channel, ts=ts)
+
+    def _save(self, image: Image, ts: str) -> None:
+        if self._chart_dir is None:
+            self._console.print(
+                f"  [dim](chart {image.filename}: {len(image.data) // 1024} KB, not saved)[/]"
+            )
+            return
+        self._chart_dir.mkdir(parents=True, exist_ok=True)
+        path = self._chart_dir / f"{ts.split('.')[0]}-{image.filename}"
+        path.write_bytes(image.data)
+        self._console.print(f"  📈 chart attached: {path}")
 
     def update(self, ref: MessageRef, message: Message) -> None:
         self._print(message, f"✎ updated in place: {_where(ref.channel)} (message {ref.ts})", full=False)

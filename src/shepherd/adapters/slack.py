@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from shepherd.adapters.slack_blocks import attachments, fallback_text
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
-from shepherd.domain.messages import Message, MessageRef
+from shepherd.domain.messages import Image, Message, MessageRef
 
 log = logging.getLogger("shepherd.slack")
 METADATA_TYPE = "shepherd_notification"
@@ -35,7 +35,13 @@ class SlackNotifier:
         self._channel_ids: dict[str, str] = {}
 
     def post(
-        self, *, target: str, message: Message, key: str, thread: MessageRef | None = None
+        self,
+        *,
+        target: str,
+        message: Message,
+        key: str,
+        thread: MessageRef | None = None,
+        image: Image | None = None,
     ) -> MessageRef:
         args: dict[str, Any] = {
             "channel": thread.channel if thread else target,
@@ -48,7 +54,25 @@ class SlackNotifier:
         if thread is not None:
             args["thread_ts"] = thread.ts
         data = self._call(self._client.chat_postMessage, posting=True, **args)
-        return MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
+        ref = MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
+        if image is not None:
+            self._upload(image, thread or ref)
+        return ref
+
+    def _upload(self, image: Image, where: MessageRef) -> None:
+        """The chart goes in the message's thread; losing it must not cost the message itself."""
+        try:
+            self._call(
+                self._client.files_upload_v2,
+                posting=False,
+                channel=where.channel,
+                thread_ts=where.ts,
+                file=image.data,
+                filename=image.filename,
+                title=image.title,
+            )
+        except (NotifierRejected, NotifierUnavailable) as exc:
+            log.warning("chart upload to %s failed: %s", where.channel, exc)
 
     def update(self, ref: MessageRef, message: Message) -> None:
         self._call(

@@ -7,6 +7,7 @@ from datetime import datetime
 from shepherd.domain.config import render_template
 from shepherd.domain.deploy_view import DeployView, Recipient
 from shepherd.domain.messages import Button, Message, Section, Tone, link, mention
+from shepherd.domain.metrics import Outcome, Verdict
 from shepherd.domain.model import AttributionState, Change, DeployEvent, DeployStatus
 from shepherd.domain.notifications import AckKind
 from shepherd.domain.text import duration, plural
@@ -41,7 +42,28 @@ def status_line(view: DeployView) -> str:
         text += f" (stage: {deploy.stage})"
     if deploy.message and deploy.status in (DeployStatus.FAILED, DeployStatus.ROLLED_BACK):
         text += f": {deploy.message}"
-    return text
+    health = health_line(view)
+    return f"{text}\n{health}" if health else text
+
+
+def health_line(view: DeployView) -> str | None:
+    watch = view.watch
+    if watch is None or not view.service.checks:
+        return None
+    if watch.verdict is Verdict.FAIL:
+        return f"🔥 Health: failing — {_first(view, Outcome.FAIL) or watch.reason}"
+    if watch.verdict is Verdict.INCONCLUSIVE:
+        return f"❔ Health: could not judge — {watch.reason}"
+    if watch.finished:
+        minutes = (watch.ends_at - watch.started_at).total_seconds() / 60
+        return f"💚 Health: all clear after {duration(minutes)} ({plural(len(view.checks), 'check')} passed)"
+    return f"🔎 Health: watching {plural(len(view.service.checks), 'check')}, no problem so far"
+
+
+def _first(view: DeployView, outcome: Outcome) -> str | None:
+    return next(
+        (f"{c.result.name}: {c.result.reason}" for c in view.checks if c.result.outcome is outcome), None
+    )
 
 
 def tone(view: DeployView) -> Tone:

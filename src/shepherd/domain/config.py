@@ -28,6 +28,7 @@ GUIDE_PLACEHOLDERS = frozenset(
     }
 )
 ROLLBACK_PLACEHOLDERS = GUIDE_PLACEHOLDERS | {"rollback_sha"}
+CHECK_PLACEHOLDERS = frozenset({"service", "environment", "version", "stable_version", "sha"})
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 SLACK_USER_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -62,6 +63,7 @@ class Policies(_Strict):
     """Timings; minutes may be fractional (0.1 = 6 s) for tests and demos."""
 
     watch_minutes: float = Field(default=60, gt=0, le=24 * 60)
+    watch_interval_seconds: float = Field(default=60, ge=1, le=3600)
     ack_minutes: float = Field(default=10, gt=0, le=24 * 60)
     escalate_minutes: float = Field(default=20, gt=0, le=24 * 60)
     correlation_minutes: float = Field(default=60, gt=0, le=24 * 60)
@@ -75,6 +77,7 @@ class Policies(_Strict):
 
 class PolicyOverrides(_Strict):
     watch_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+    watch_interval_seconds: float | None = Field(default=None, ge=1, le=3600)
     ack_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     escalate_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     correlation_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
@@ -145,6 +148,32 @@ class Rollback(_Strict):
         return self
 
 
+class Check(_Strict):
+    """One health signal: a metric query, which way is bad, and how much change is fine."""
+
+    name: str = Field(min_length=1, max_length=100)
+    source: Literal["prometheus", "datadog"] = "prometheus"
+    query: str = Field(min_length=1)
+    weight_query: str | None = Field(default=None, description="volume behind a ratio, e.g. requests/s")
+    kind: Literal["ratio", "latency", "count", "gauge"] = "gauge"
+    direction: Literal["increase_is_bad", "decrease_is_bad", "both"] = "increase_is_bad"
+    tolerance: float = Field(default=0.1, ge=0, le=100)
+    critical: bool = False
+    min_points: int = Field(default=5, ge=2, le=10_000)
+
+    @field_validator("query", "weight_query")
+    @classmethod
+    def _templates(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_template(value, CHECK_PLACEHOLDERS)
+        return value
+
+    @property
+    def by_version(self) -> bool:
+        """Canary mode: the query can be split by version label (new vs stable, same window)."""
+        return "{version}" in self.query
+
+
 class Service(_Strict):
     name: str
     repository: str = Field(min_length=1, description="local path, or a git URL to mirror")
@@ -158,6 +187,7 @@ class Service(_Strict):
     guides: list[Guide] = []
     path_rules: list[PathRule] = []
     rollback: Rollback | None = None
+    checks: list[Check] = []
     policies: PolicyOverrides = PolicyOverrides()
 
     @field_validator("name")
@@ -286,6 +316,7 @@ def reference_problems(config: ShepherdConfig) -> list[Problem]:
                 Problem(location=(*base, "policies"), message=f"with the top-level policies: {message}")
             )
         problems += _duplicates([r.name for r in service.path_rules], (*base, "path_rules"), "rule name")
+        problems += _duplicates([c.name for c in service.checks], (*base, "checks"), "check name")
         for j, rule in enumerate(service.path_rules):
             problems += _owner_problems(rule.owners, names, (*base, "path_rules", j, "owners"))
     return problems

@@ -10,6 +10,7 @@ from shepherd.domain.config import Guide, Policies, Service, render_template
 from shepherd.domain.model import Change, Deploy, DeployEvent, DeployPerson, Role
 from shepherd.domain.notifications import Ack
 from shepherd.domain.people import person_key
+from shepherd.domain.watch import StoredCheck, Watch
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class DeployView:
     owners: tuple[Owner, ...]
     public_url: str
     dm_errors: Mapping[str, str] = field(default_factory=dict)  # person key → why their DM failed
+    watch: Watch | None = None
+    checks: tuple[StoredCheck, ...] = ()
 
     @property
     def id(self) -> int:

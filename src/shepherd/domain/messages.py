@@ -73,3 +73,12 @@ class MessageRef:
 
     channel: str
     ts: str
+
+
+@dataclass(frozen=True)
+class Image:
+    """A picture to attach to a message (a chart of the checks)."""
+
+    filename: str
+    data: bytes
+    title: str

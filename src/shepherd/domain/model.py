@@ -137,6 +137,7 @@ class Deploy:
     updated_at: datetime
     id: int | None = None
     previous_sha: str | None = None
+    version: str | None = None  # the value of the version label in metrics (default: the sha)
     ref: str | None = None
     deployer: str | None = None
     url: str | None = None

@@ -15,6 +15,7 @@ class Kind(StrEnum):
     REMINDER = "reminder"
     ESCALATION = "escalation"
     WRONG = "something_wrong"
+    VERDICT = "verdict"  # a failed or inconclusive watch, told to authors and the channel thread
 
 
 UPDATABLE = frozenset({Kind.CHANNEL, Kind.AUTHOR_DM, Kind.MERGER_DM, Kind.ESCALATION})

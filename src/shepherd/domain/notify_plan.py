@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shepherd.domain import compose
+from shepherd.domain.compose_health import verdict_message
 from shepherd.domain.deploy_view import DeployView, Recipient
 from shepherd.domain.messages import Message
 from shepherd.domain.model import AttributionState, DeployStatus
@@ -26,6 +27,7 @@ class Desired:
     message: Message
     thread_key: str | None = None
     recipient: Recipient | None = None
+    chart: bool = False  # attach a chart of the checks (old vs new)
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,38 @@ def plan(view: DeployView, now: datetime) -> Plan:
         out += _thread_replies(view)
     wake_at = None
     if has_changes:
+        out += _verdicts(view, has_thread)
         timed, wake_at = _timed(view, now, has_thread)
         out += timed
     return Plan(tuple(out), wake_at)
+
+
+def _verdicts(view: DeployView, has_thread: bool) -> list[Desired]:
+    """A failed (or unjudgeable) watch: each author and the channel thread hear it, with a chart."""
+    message = verdict_message(view)
+    if message is None or view.watch is None:
+        return []
+    name = view.watch.verdict.value
+    out = []
+    if has_thread:
+        out.append(
+            Desired(
+                f"{name}:thread",
+                Kind.VERDICT,
+                view.service.slack_channel or "",
+                message,
+                thread_key=MAIN,
+                chart=name == "fail",
+            )
+        )
+    for r in view.people:
+        if r.slack_user and r.is_author:
+            out.append(
+                Desired(
+                    f"{name}:{r.key}", Kind.VERDICT, r.slack_user, message, recipient=r, chart=name == "fail"
+                )
+            )
+    return out
 
 
 def _channels(view: DeployView, now: datetime) -> list[Desired]:

@@ -10,7 +10,7 @@ import typer
 
 from shepherd.adapters.config_file import ConfigError, load_config
 from shepherd.domain.text import plural
-from shepherd.entrypoints import cli_deploy, cli_jobs, demo
+from shepherd.entrypoints import cli_deploy, cli_gate, cli_jobs, demo
 from shepherd.entrypoints.cli_common import (
     ConfigOpt,
     build,
@@ -114,6 +114,7 @@ def worker(
 
 
 cli_deploy.register(app)
+cli_gate.register(app)
 cli_jobs.register(app)
 demo.register(app)
 

@@ -65,6 +65,9 @@ def start(
         str | None, typer.Option(help="what is running now (default: last success)")
     ] = None,
     url: Annotated[str | None, typer.Option(help="link to the pipeline or deploy log")] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", help="the version label your metrics carry (default: the sha)")
+    ] = None,
     ref: Annotated[str | None, typer.Option(help="branch or tag")] = None,
     deployer: Annotated[str | None, typer.Option(help="who or what started the deploy")] = None,
     idempotency_key: Annotated[
@@ -77,6 +80,7 @@ def start(
         "environment": environment,
         "sha": sha,
         "previous_sha": previous_sha,
+        "version": version,
         "url": url,
         "ref": ref,
         "deployer": deployer,

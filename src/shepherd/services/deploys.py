@@ -24,6 +24,7 @@ class StartDeploy:
     sha: str
     source: str = "api"
     previous_sha: str | None = None
+    version: str | None = None
     ref: str | None = None
     deployer: str | None = None
     url: str | None = None
@@ -106,6 +107,7 @@ def _insert_deploy(uow: UnitOfWork, command: StartDeploy, now: datetime) -> Depl
             environment=command.environment,
             sha=command.sha.lower(),
             previous_sha=command.previous_sha.lower() if command.previous_sha else None,
+            version=command.version,
             status=DeployStatus.STARTED,
             source=command.source,
             ref=command.ref,

@@ -16,12 +16,12 @@ from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.deploy_view import DeployView
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
 from shepherd.domain.jobs import NewJob, RetryLater
-from shepherd.domain.messages import MessageRef
+from shepherd.domain.messages import Image, MessageRef
 from shepherd.domain.notifications import UPDATABLE, Notification, State
 from shepherd.domain.notify_plan import Desired, plan
 from shepherd.services.identity import SlackDirectory
 from shepherd.services.jobs import JobContext
-from shepherd.services.ports import Notifier
+from shepherd.services.ports import ChartRenderer, Notifier
 
 log = logging.getLogger("shepherd.notify")
 SYNC_JOB = "sync_messages"
@@ -44,6 +44,7 @@ class NotifyDeps:
     config: ShepherdConfig
     notifier: Notifier
     public_url: str
+    charts: ChartRenderer | None = None
 
 
 def sync_messages(ctx: JobContext, deps: NotifyDeps) -> None:
@@ -53,12 +54,12 @@ def sync_messages(ctx: JobContext, deps: NotifyDeps) -> None:
         return
     result = plan(view, ctx.now())
     rows = {n.key: n for n in _notifications(ctx, deploy_id)}
-    failures = sum(_apply(ctx, deps.notifier, view, desired, rows) for desired in result.messages)
+    failures = sum(_apply(ctx, deps, view, desired, rows) for desired in result.messages)
     if failures:  # the channel summary names failed DMs: bring it up to date
         view = load_view(ctx, deps, deploy_id)
         assert view is not None
         for desired in plan(view, ctx.now()).messages:
-            _apply(ctx, deps.notifier, view, desired, rows)
+            _apply(ctx, deps, view, desired, rows)
     if result.wake_at is not None:
         with ctx.transaction() as uow:
             uow.jobs.enqueue(sync_job(deploy_id, result.wake_at), now=ctx.now())
@@ -73,6 +74,8 @@ def load_view(ctx: JobContext, deps: NotifyDeps, deploy_id: int) -> DeployView |
         people = uow.deploys.people(deploy_id)
         events = uow.deploys.events(deploy_id)
         acks = uow.notifications.acks(deploy_id)
+        watch = uow.watches.get(deploy_id)
+        checks = uow.watches.checks(deploy_id)
         failed = {
             n.person_key: n.error or ""
             for n in uow.notifications.for_deploy(deploy_id)
@@ -94,6 +97,8 @@ def load_view(ctx: JobContext, deps: NotifyDeps, deploy_id: int) -> DeployView |
         owners=directory.owners(service.owners),
         public_url=deps.public_url,
         dm_errors=failed,
+        watch=watch,
+        checks=tuple(checks),
     )
 
 
@@ -103,7 +108,7 @@ def _notifications(ctx: JobContext, deploy_id: int) -> list[Notification]:
 
 
 def _apply(
-    ctx: JobContext, notifier: Notifier, view: DeployView, desired: Desired, rows: dict[str, Notification]
+    ctx: JobContext, deps: NotifyDeps, view: DeployView, desired: Desired, rows: dict[str, Notification]
 ) -> bool:
     """Post or update one message; True when it failed for good just now."""
     row = rows.get(desired.key) or _create(ctx, view, desired, rows)
@@ -117,9 +122,10 @@ def _apply(
         thread = MessageRef(parent.channel, parent.ts)
     try:
         if row.state is not State.SENT:
-            return _post(ctx, notifier, desired, row, rows, thread)
+            image = _chart(deps, view) if desired.chart else None
+            return _post(ctx, deps.notifier, desired, row, rows, thread, image)
         if desired.kind in UPDATABLE and row.fingerprint != desired.message.fingerprint():
-            _update(ctx, notifier, desired, row, rows)
+            _update(ctx, deps.notifier, desired, row, rows)
     except NotifierRateLimited as exc:
         raise RetryLater(exc.retry_after, f"Slack rate limit: {exc}") from exc
     return False
@@ -155,6 +161,7 @@ def _post(
     row: Notification,
     rows: dict[str, Notification],
     thread: MessageRef | None,
+    image: Image | None,
 ) -> bool:
     if row.state is State.SENDING and row.attempted_at is not None:
         found = notifier.find_posted(target=row.target, key=row.key, since=row.attempted_at, thread=thread)
@@ -163,7 +170,9 @@ def _post(
             return False
     row = _save(ctx, rows, replace(row, state=State.SENDING, attempted_at=ctx.now()))
     try:
-        ref = notifier.post(target=row.target, message=desired.message, key=row.key, thread=thread)
+        ref = notifier.post(
+            target=row.target, message=desired.message, key=row.key, thread=thread, image=image
+        )
     except NotifierRejected as exc:
         _save(ctx, rows, replace(row, state=State.FAILED, error=exc.code))
         log.warning("deploy %s: %s to %s refused by Slack: %s", row.deploy_id, row.kind, row.target, exc.code)
@@ -181,6 +190,14 @@ def _post(
         replace(row, state=State.SENT, channel=ref.channel, ts=ref.ts, fingerprint=fingerprint, error=None),
     )
     return False
+
+
+def _chart(deps: NotifyDeps, view: DeployView) -> Image | None:
+    if deps.charts is None or not view.checks:
+        return None
+    title = f"{view.where} {view.deploy.sha[:7]}: {view.watch.reason if view.watch else ''}"
+    data = deps.charts.render(view.checks, deploy_at=view.deploy.started_at, title=title[:120])
+    return Image(filename=f"deploy-{view.id}-checks.png", data=data, title=f"Checks of deploy {view.id}")
 
 
 def _update(

@@ -9,7 +9,7 @@ from typing import Any, Protocol, Self
 
 from shepherd.domain.errors import ChangeSourceError as ChangeSourceError
 from shepherd.domain.jobs import Job, NewJob
-from shepherd.domain.messages import Message, MessageRef
+from shepherd.domain.messages import Image, Message, MessageRef
 from shepherd.domain.model import (
     Change,
     Changeset,
@@ -20,6 +20,7 @@ from shepherd.domain.model import (
     RawCommit,
 )
 from shepherd.domain.notifications import Ack, Notification
+from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch
 
 
 class Clock(Protocol):
@@ -80,6 +81,15 @@ class NotificationRepository(Protocol):
     def email_of_slack_user(self, user_id: str) -> str | None: ...
 
 
+class WatchRepository(Protocol):
+    def get(self, deploy_id: int) -> Watch | None: ...
+    def save(self, watch: Watch) -> None: ...
+    def checks(self, deploy_id: int) -> list[StoredCheck]: ...
+    def save_check(self, stored: StoredCheck) -> None: ...
+    def add_timeline(self, entry: TimelineEntry) -> None: ...
+    def timeline(self, deploy_id: int) -> list[TimelineEntry]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Nothing is written unless `commit` is called."""
 
@@ -89,6 +99,8 @@ class UnitOfWork(Protocol):
     def jobs(self) -> JobQueue: ...
     @property
     def notifications(self) -> NotificationRepository: ...
+    @property
+    def watches(self) -> WatchRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -127,7 +139,13 @@ class Notifier(Protocol):
     """Sends neutral messages; Block Kit (or console text) is the adapter's business."""
 
     def post(
-        self, *, target: str, message: Message, key: str, thread: MessageRef | None = None
+        self,
+        *,
+        target: str,
+        message: Message,
+        key: str,
+        thread: MessageRef | None = None,
+        image: Image | None = None,
     ) -> MessageRef: ...
     def update(self, ref: MessageRef, message: Message) -> None: ...
     def find_posted(
@@ -139,6 +157,10 @@ class Notifier(Protocol):
     def lookup_user(self, email: str) -> str | None:
         """The platform user id for an email, None when nobody has it."""
         ...
+
+
+class ChartRenderer(Protocol):
+    def render(self, checks: Sequence[StoredCheck], *, deploy_at: datetime, title: str) -> bytes: ...
 
 
 class PullRequestSource(Protocol):

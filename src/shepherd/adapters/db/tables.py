@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -69,6 +70,7 @@ class DeployRow(Base):
     environment: Mapped[str] = mapped_column(String(100))
     sha: Mapped[str] = mapped_column(String(40))
     previous_sha: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[str | None] = mapped_column(String(128))
     ref: Mapped[str | None] = mapped_column(String(255))
     deployer: Mapped[str | None] = mapped_column(String(255))
     url: Mapped[str | None] = mapped_column(Text)
@@ -216,3 +218,54 @@ class SlackUserRow(Base):
     email: Mapped[str] = mapped_column(String(320), primary_key=True)
     user_id: Mapped[str | None] = mapped_column(String(40))
     looked_up_at: Mapped[datetime]
+
+
+class WatchRow(Base):
+    __tablename__ = "watches"
+
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"), primary_key=True)
+    started_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    interval_seconds: Mapped[float] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    looks: Mapped[int] = mapped_column(Integer)
+    stable_version: Mapped[str | None] = mapped_column(String(128))
+    last_look_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    finished: Mapped[bool] = mapped_column(Boolean)
+
+
+class CheckResultRow(Base):
+    __tablename__ = "check_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    baseline: Mapped[float | None] = mapped_column(Float)
+    candidate: Mapped[float | None] = mapped_column(Float)
+    ratio: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    test: Mapped[str] = mapped_column(String(100))
+    critical: Mapped[bool] = mapped_column(Boolean)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    mode: Mapped[str] = mapped_column(String(20))
+    baseline_points: Mapped[list[Any]] = mapped_column(JSON)
+    candidate_points: Mapped[list[Any]] = mapped_column(JSON)
+    judged_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("deploy_id", "name"),)
+
+
+class TimelineRow(Base):
+    __tablename__ = "timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int | None] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shepherd.adapters.db.jobs import SqlJobQueue
 from shepherd.adapters.db.notifications import SqlNotificationRepository
 from shepherd.adapters.db.repositories import SqlDeployRepository
+from shepherd.adapters.db.watches import SqlWatchRepository
 
 
 class SqlUnitOfWork:
@@ -18,6 +19,7 @@ class SqlUnitOfWork:
     deploys: SqlDeployRepository
     jobs: SqlJobQueue
     notifications: SqlNotificationRepository
+    watches: SqlWatchRepository
 
     def __init__(
         self,
@@ -33,6 +35,7 @@ class SqlUnitOfWork:
         self.deploys = SqlDeployRepository(self.session)
         self.jobs = SqlJobQueue(self.session)
         self.notifications = SqlNotificationRepository(self.session)
+        self.watches = SqlWatchRepository(self.session)
         return self
 
     def __exit__(

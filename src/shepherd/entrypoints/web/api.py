@@ -39,6 +39,12 @@ class DeployIn(BaseModel):
     environment: str = Field(min_length=1, max_length=100)
     sha: str = Sha
     previous_sha: str | None = Field(default=None, min_length=7, max_length=40, pattern=r"^[0-9a-fA-F]+$")
+    version: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="version label value in metrics (default: sha)",
+    )
     ref: str | None = Field(default=None, max_length=255)
     deployer: str | None = Field(default=None, max_length=255)
     url: str | None = Field(default=None, max_length=2000)

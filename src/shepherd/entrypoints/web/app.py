@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 
 from shepherd import __version__
 from shepherd.bootstrap import Shepherd
-from shepherd.entrypoints.web import api, pages, slack_routes, webhooks
+from shepherd.entrypoints.web import api, gates, pages, slack_routes, webhooks
 from shepherd.entrypoints.web.errors import BodyLimit, install_error_handlers
 from shepherd.entrypoints.worker import Worker
 
@@ -38,6 +40,8 @@ def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worke
     app.include_router(webhooks.router)
     app.include_router(slack_routes.router)
     app.include_router(pages.router)
+    app.include_router(gates.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from shepherd.entrypoints.web.api import get_deploy
 from shepherd.entrypoints.web.deps import ShepherdDep
@@ -20,6 +20,9 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}table{border-collapse:co
 td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
 code{background:#f4f4f4;padding:0 .25rem}.status{font-weight:600}.note{color:#7a5b00}
 .failed,.attribution_failed{color:#b00020}.succeeded,.sent{color:#1a7f37}
+.check{margin:1.5rem 0}.check h2{margin-bottom:.2rem}.reason{margin-top:0;color:#444}
+.verdict{font-weight:600}.fail h2,.verdict.fail{color:#b00020}.pass h2,.verdict.pass{color:#1a7f37}
+.inconclusive h2,.nodata h2,.verdict.inconclusive{color:#8a6d00}
 """
 
 
@@ -32,20 +35,33 @@ def deploy_page(deploy_id: int, shepherd: ShepherdDep) -> HTMLResponse:
     return HTMLResponse(_page(_title(data), _body(data)))
 
 
-@router.get("/deploys/{deploy_id}/compare")
-def compare_page(deploy_id: int) -> RedirectResponse:
-    # Old-vs-new graphs need health checks (the watch); until then the deploy page has the guides.
-    return RedirectResponse(f"/deploys/{deploy_id}#watch", status_code=307)
+@router.get("/deploys/{deploy_id}/compare", response_class=HTMLResponse)
+def compare_page(deploy_id: int, shepherd: ShepherdDep) -> HTMLResponse:
+    """Old and new version side by side, per check: the page every notification links to."""
+    with shepherd.uow_factory() as uow:
+        deploy = uow.deploys.get(deploy_id)
+    if deploy is None:
+        return HTMLResponse(_page("Not found", f"<p>No deploy with id {deploy_id}.</p>"), status_code=404)
+    title = f"{deploy.service} → {deploy.environment} {deploy.sha[:12]}: old vs new"
+    body = (
+        f"<p><a href='/deploys/{deploy_id}'>Deploy {deploy_id}</a> · what changed, who, and what to watch</p>"
+        "<p id='verdict' class='verdict'>Loading…</p>"
+        f"<div id='checks' data-deploy='{deploy_id}'></div>"
+        "<script src='/static/vendor/uplot/uPlot.iife.min.js'></script>"
+        "<script src='/static/compare.js'></script>"
+    )
+    head = "<link rel='stylesheet' href='/static/vendor/uplot/uPlot.min.css'>"
+    return HTMLResponse(_page(title, body, head=head))
 
 
 def _title(data: dict[str, Any]) -> str:
     return f"Deploy {data['id']}: {data['service']} → {data['environment']} {data['sha'][:12]}"
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, *, head: str = "") -> str:
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)} · Shepherd</title>"
-        f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>"
+        f"{head}<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )
 
 

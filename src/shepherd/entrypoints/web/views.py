@@ -22,6 +22,7 @@ def deploy_summary(deploy: Deploy, public_url: str) -> dict[str, Any]:
         "environment": deploy.environment,
         "sha": deploy.sha,
         "previous_sha": deploy.previous_sha,
+        "version": deploy.version,
         "ref": deploy.ref,
         "deployer": deploy.deployer,
         "url": deploy.url,

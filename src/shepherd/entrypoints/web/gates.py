@@ -1,0 +1,133 @@
+"""Gates for progressive delivery: Argo Rollouts' web metric and Flagger's webhooks."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from shepherd.domain.metrics import Verdict
+from shepherd.domain.watch import TimelineEntry
+from shepherd.entrypoints.web.deps import ShepherdDep
+from shepherd.services.errors import Invalid, NotFound, Unauthorized
+from shepherd.services.verdicts import VerdictView, latest_deploy, verdict_of
+
+router = APIRouter()
+GATE_HOOKS = frozenset(
+    {"confirm-rollout", "pre-rollout", "rollout", "confirm-traffic-increase", "confirm-promotion"}
+)
+
+
+@router.get("/api/v1/deploys/{deploy_id}/verdict")
+def deploy_verdict(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
+    """Always 200, so Argo Rollouts reads the verdict instead of counting an error."""
+    with shepherd.uow_factory() as uow:
+        return verdict_of(uow, deploy_id).as_json()
+
+
+@router.get("/api/v1/deploys/{deploy_id}/series")
+def deploy_series(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
+    """The points each check was last judged on: old (or before) and new (or after)."""
+    with shepherd.uow_factory() as uow:
+        view = verdict_of(uow, deploy_id)
+    if view.deploy is None:
+        raise NotFound(f"no deploy with id {deploy_id}")
+    checks = [
+        {
+            "name": c.result.name,
+            "outcome": c.result.outcome.value,
+            "reason": c.result.reason,
+            "mode": c.mode,
+            "baseline": [[p.t, p.v] for p in c.baseline],
+            "candidate": [[p.t, p.v] for p in c.candidate],
+        }
+        for c in view.checks
+    ]
+    return {
+        "deploy_id": deploy_id,
+        "deploy_at": view.deploy.started_at.timestamp(),
+        "verdict": view.verdict.value,
+        "reason": view.reason,
+        "checks": checks,
+    }
+
+
+@router.get("/api/v1/verdict")
+def latest_verdict(
+    shepherd: ShepherdDep, service: str, environment: str = "production", version: str | None = None
+) -> dict[str, Any]:
+    """The verdict of the newest deploy of a service (and version): for tools without the deploy id."""
+    with shepherd.uow_factory() as uow:
+        deploy = latest_deploy(uow, service=service, environment=environment, version=version)
+        view = verdict_of(uow, deploy.id) if deploy and deploy.id else VerdictView(None, None, ())
+        return view.as_json()
+
+
+@router.post("/webhooks/flagger/{hook}")
+async def flagger(hook: str, request: Request, shepherd: ShepherdDep) -> JSONResponse:
+    payload = _payload(await request.body())
+    raw = payload.get("metadata")
+    metadata: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    service = str(metadata.get("service") or payload.get("name") or "")
+    environment = str(metadata.get("environment") or "production")
+    with shepherd.uow_factory() as uow:
+        deploy = latest_deploy(uow, service=service, environment=environment, version=metadata.get("version"))
+        view = verdict_of(uow, deploy.id) if deploy and deploy.id else VerdictView(None, None, ())
+        if hook == "event":
+            _require_token(request, shepherd.settings.api_token, request.app.state.insecure_dev)
+            text = str(metadata.get("eventMessage") or payload.get("phase") or "flagger event")
+            uow.watches.add_timeline(
+                TimelineEntry(
+                    at=shepherd.clock(),
+                    kind="flagger",
+                    text=text,
+                    deploy_id=deploy.id if deploy else None,
+                    data={"canary": f"{payload.get('namespace')}/{payload.get('name')}", **metadata},
+                )
+            )
+            uow.commit()
+            return JSONResponse({"ok": True, "deploy_id": deploy.id if deploy else None})
+    return _decide(hook, view, service, environment)
+
+
+def _decide(hook: str, view: VerdictView, service: str, environment: str) -> JSONResponse:
+    body = {"hook": hook, **view.as_json()}
+    if hook == "rollback":  # 2xx tells Flagger to roll back now
+        return JSONResponse(body, status_code=200 if view.verdict is Verdict.FAIL else 409)
+    if hook not in GATE_HOOKS:
+        raise Invalid(
+            f"unknown Flagger hook {hook!r}", details={"known": sorted(GATE_HOOKS | {"rollback", "event"})}
+        )
+    if view.deploy is None:
+        body["reason"] = (
+            f"Shepherd has no deploy of {service} to {environment}: record it first (POST /api/v1/deploys)"
+        )
+        return JSONResponse(body, status_code=409)
+    proceed = view.verdict in (Verdict.PASS, Verdict.RUNNING)
+    return JSONResponse(body, status_code=200 if proceed else 409)
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Invalid(f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise Invalid("body must be a JSON object (Flagger's webhook payload)")
+    return data
+
+
+def _require_token(request: Request, token: Any, insecure: bool) -> None:
+    """Flagger sends no headers of its own: the token may come as ?token=… in the webhook URL."""
+    if token is None:
+        if insecure:
+            return
+        raise Unauthorized("writes are disabled: set SHEPHERD_API_TOKEN")
+    given = request.query_params.get("token") or request.headers.get("authorization", "").removeprefix(
+        "Bearer "
+    )
+    if not hmac.compare_digest(given.strip(), token.get_secret_value()):
+        raise Unauthorized("missing or wrong token (?token=… or Authorization: Bearer …)")

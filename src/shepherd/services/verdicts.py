@@ -1,0 +1,80 @@
+"""Reading verdicts: what gates (Argo Rollouts, Flagger, CI) and pages are told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shepherd.domain.metrics import Verdict
+from shepherd.domain.model import Deploy
+from shepherd.domain.watch import StoredCheck, Watch
+from shepherd.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    deploy: Deploy | None
+    watch: Watch | None
+    checks: tuple[StoredCheck, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.deploy is None:
+            return Verdict.INCONCLUSIVE
+        return self.watch.verdict if self.watch is not None else Verdict.RUNNING
+
+    @property
+    def reason(self) -> str:
+        if self.deploy is None:
+            return "Shepherd knows no such deploy"
+        return self.watch.reason if self.watch is not None else "the watch has not looked yet"
+
+    def as_json(self) -> dict[str, Any]:
+        watch = self.watch
+        return {
+            "deploy_id": self.deploy.id if self.deploy else None,
+            "verdict": self.verdict.value,
+            "score": watch.score if watch else 0.0,
+            "reason": self.reason,
+            "finished": bool(watch and watch.finished),
+            "looks": watch.looks if watch else 0,
+            "started_at": _time(watch.started_at) if watch else None,
+            "ends_at": _time(watch.ends_at) if watch else None,
+            "checks": [_check(c) for c in self.checks],
+        }
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _check(stored: StoredCheck) -> dict[str, Any]:
+    result = stored.result
+    return {
+        "name": result.name,
+        "outcome": result.outcome.value,
+        "reason": result.reason,
+        "critical": result.critical,
+        "baseline": result.baseline,
+        "candidate": result.candidate,
+        "ratio": result.ratio,
+        "p_value": result.p_value,
+        "test": result.test,
+        "mode": stored.mode,
+        "judged_at": _time(stored.judged_at),
+    }
+
+
+def verdict_of(uow: UnitOfWork, deploy_id: int) -> VerdictView:
+    deploy = uow.deploys.get(deploy_id)
+    if deploy is None:
+        return VerdictView(None, None, ())
+    return VerdictView(deploy, uow.watches.get(deploy_id), tuple(uow.watches.checks(deploy_id)))
+
+
+def latest_deploy(uow: UnitOfWork, *, service: str, environment: str, version: str | None) -> Deploy | None:
+    """The newest deploy of a service to an environment (of one version, when given)."""
+    for deploy in uow.deploys.query(service=service, environment=environment, limit=50):
+        if version is None or version in (deploy.version, deploy.sha, deploy.sha[: len(version)]):
+            return deploy
+    return None
