@@ -94,3 +94,67 @@ def test_status_lines_follow_the_lifecycle() -> None:
         compose.status_line(view(status=DeployStatus.FAILED, message="health check"))
         == "❌ Deploy failed: health check"
     )
+
+
+def watched(verdict: object, outcome: object, *, finished: bool = False) -> DeployView:
+    from datetime import timedelta
+
+    from shepherd.domain.metrics import CheckResult, Point
+    from shepherd.domain.watch import StoredCheck, Watch
+
+    v = view()
+    result = CheckResult(
+        name="error ratio",
+        outcome=outcome,
+        reason="error ratio 0.4% → 3.1% (×7.8)",  # type: ignore[arg-type]
+        critical=True,
+    )
+    points = tuple(Point(T.timestamp() + 30 * i, 0.01 * i) for i in range(10))
+    watch = Watch(
+        deploy_id=7,
+        started_at=T,
+        ends_at=T + timedelta(hours=1),
+        interval_seconds=60,
+        verdict=verdict,
+        reason="1 of 1 checks failing",
+        finished=finished,
+    )  # type: ignore[arg-type]
+    from shepherd.domain.config import Check
+
+    service = v.service.model_copy(update={"checks": [Check(name="error ratio", query="q")]})
+    return DeployView(
+        **{
+            **v.__dict__,
+            "service": service,
+            "watch": watch,
+            "checks": (StoredCheck(7, result, "canary", points, points, T),),
+        }
+    )
+
+
+def test_health_shows_in_the_status_line_and_a_failure_gets_its_own_message() -> None:
+    from shepherd.domain.compose_health import verdict_message
+    from shepherd.domain.metrics import Outcome, Verdict
+
+    running = watched(Verdict.RUNNING, Outcome.PASS)
+    assert compose.status_line(running).endswith("🔎 Health: watching 1 check, no problem so far")
+    assert verdict_message(running) is None
+    failing = watched(Verdict.FAIL, Outcome.FAIL)
+    assert "🔥 Health: failing — error ratio: error ratio 0.4% → 3.1% (×7.8)" in compose.status_line(failing)
+    message = verdict_message(failing)
+    assert message is not None and "1 check failing" in message.title
+    assert "*error ratio* (critical): error ratio 0.4% → 3.1% (×7.8)" in message.sections[0].lines
+    clear = watched(Verdict.PASS, Outcome.PASS, finished=True)
+    assert "💚 Health: all clear after 1 hour (1 check passed)" in compose.status_line(clear)
+    unsure = watched(Verdict.INCONCLUSIVE, Outcome.NODATA, finished=True)
+    unsure_message = verdict_message(unsure)
+    assert unsure_message is not None and "misconfiguration" in unsure_message.sections[1].lines[0]
+
+
+def test_chart_is_a_png() -> None:
+    from shepherd.adapters.charts import MatplotlibCharts
+    from shepherd.domain.metrics import Outcome, Verdict
+
+    failing = watched(Verdict.FAIL, Outcome.FAIL)
+    png = MatplotlibCharts().render(failing.checks, deploy_at=T, title="checkout → production abc1234")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000

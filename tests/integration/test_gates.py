@@ -1,0 +1,136 @@
+"""Gates: the verdict for Argo Rollouts, Flagger's webhooks, and `shepherd gate` for CI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from shepherd.domain.metrics import CheckResult, Outcome, Point, Verdict
+from shepherd.domain.watch import StoredCheck, Watch
+from shepherd.entrypoints.cli import app
+from shepherd.entrypoints.web.app import create_app
+from tests.integration.conftest import TOKEN, World
+from tests.support import live_server
+
+
+def set_verdict(world: World, deploy_id: int, verdict: Verdict, *, finished: bool = False) -> None:
+    now = world.clock()
+    outcome = {Verdict.FAIL: Outcome.FAIL, Verdict.PASS: Outcome.PASS}.get(verdict, Outcome.INCONCLUSIVE)
+    result = CheckResult(
+        name="error ratio",
+        outcome=outcome,
+        reason="error ratio 0.4% → 3.1% (×7.8)",
+        baseline=0.004,
+        candidate=0.031,
+        ratio=7.8,
+        p_value=1e-6,
+        critical=True,
+    )
+    with world.shepherd.uow_factory() as uow:
+        uow.watches.save(
+            Watch(
+                deploy_id=deploy_id,
+                started_at=now,
+                ends_at=now + timedelta(hours=1),
+                interval_seconds=60,
+                verdict=verdict,
+                score=0 if verdict is Verdict.FAIL else 100,
+                reason=f"verdict is {verdict.value}",
+                looks=3,
+                finished=finished,
+            )
+        )
+        points = tuple(Point(now.timestamp() + 30 * i, 0.03) for i in range(5))
+        uow.watches.save_check(StoredCheck(deploy_id, result, "canary", points, points, now))
+        uow.commit()
+
+
+def start(world: World) -> int:
+    return int(world.start(world.shas.second, previous_sha=world.shas.first)["id"])
+
+
+def test_verdict_is_always_200_for_argo_rollouts(world: World) -> None:
+    deploy_id = start(world)
+    fresh = world.client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()
+    assert fresh["verdict"] == "running" and fresh["checks"] == []
+    set_verdict(world, deploy_id, Verdict.FAIL)
+    failed = world.client.get(f"/api/v1/deploys/{deploy_id}/verdict")
+    assert failed.status_code == 200
+    body = failed.json()
+    assert body["verdict"] == "fail" and body["score"] == 0 and body["checks"][0]["outcome"] == "fail"
+    unknown = world.client.get("/api/v1/deploys/999/verdict")
+    assert unknown.status_code == 200 and unknown.json()["verdict"] == "inconclusive"
+    latest = world.client.get("/api/v1/verdict?service=checkout&environment=production").json()
+    assert latest["deploy_id"] == deploy_id and latest["verdict"] == "fail"
+    series = world.client.get(f"/api/v1/deploys/{deploy_id}/series").json()
+    assert series["checks"][0]["candidate"][0][1] == 0.03 and series["checks"][0]["mode"] == "canary"
+
+
+FLAGGER = {
+    "name": "checkout",
+    "namespace": "shop",
+    "phase": "Progressing",
+    "metadata": {"environment": "production"},
+}
+
+
+@pytest.mark.parametrize(
+    "hook", ["confirm-rollout", "pre-rollout", "rollout", "confirm-traffic-increase", "confirm-promotion"]
+)
+def test_flagger_gates_proceed_or_hold_with_a_reason(world: World, hook: str) -> None:
+    no_deploy = world.client.post(f"/webhooks/flagger/{hook}", json=FLAGGER)
+    assert no_deploy.status_code == 409 and "record it first" in no_deploy.json()["reason"]
+    deploy_id = start(world)
+    assert world.client.post(f"/webhooks/flagger/{hook}", json=FLAGGER).status_code == 200  # running
+    set_verdict(world, deploy_id, Verdict.FAIL)
+    held = world.client.post(f"/webhooks/flagger/{hook}", json=FLAGGER)
+    assert held.status_code == 409 and held.json()["reason"] == "verdict is fail"
+
+
+def test_flagger_rollback_and_event_hooks(world: World) -> None:
+    deploy_id = start(world)
+    assert world.client.post("/webhooks/flagger/rollback", json=FLAGGER).status_code == 409
+    set_verdict(world, deploy_id, Verdict.FAIL)
+    assert world.client.post("/webhooks/flagger/rollback", json=FLAGGER).status_code == 200  # roll back now
+    event = {
+        **FLAGGER,
+        "metadata": {**FLAGGER["metadata"], "eventMessage": "Advance checkout.shop canary weight 20"},
+    }
+    assert world.client.post("/webhooks/flagger/event", json=event).status_code == 401
+    recorded = world.client.post(f"/webhooks/flagger/event?token={TOKEN}", json=event)
+    assert recorded.status_code == 200 and recorded.json()["deploy_id"] == deploy_id
+    with world.shepherd.uow_factory() as uow:
+        (entry,) = uow.watches.timeline(deploy_id)
+    assert entry.kind == "flagger" and "weight 20" in entry.text
+    assert world.client.post("/webhooks/flagger/dance", json=FLAGGER).status_code == 422
+    assert world.client.post("/webhooks/flagger/rollout", content=b"{oops").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("verdict", "finished", "code"),
+    [(Verdict.PASS, True, 0), (Verdict.FAIL, False, 1), (Verdict.INCONCLUSIVE, True, 2)],
+)
+def test_shepherd_gate_exit_codes(world: World, verdict: Verdict, finished: bool, code: int) -> None:
+    deploy_id = start(world)
+    set_verdict(world, deploy_id, verdict, finished=finished)
+    with live_server(create_app(world.shepherd, embedded_worker=False)) as url:
+        result = CliRunner().invoke(
+            app, ["gate", str(deploy_id), "--timeout", "20s", "--poll", "1s"], env={"SHEPHERD_URL": url}
+        )
+    assert result.exit_code == code, result.stderr
+    assert f"verdict: {verdict.value}" in result.stderr
+
+
+def test_shepherd_gate_times_out_while_running_and_passes_early_on_request(world: World) -> None:
+    deploy_id = start(world)
+    set_verdict(world, deploy_id, Verdict.RUNNING)
+    with live_server(create_app(world.shepherd, embedded_worker=False)) as url:
+        env = {"SHEPHERD_URL": url}
+        waited = CliRunner().invoke(app, ["gate", str(deploy_id), "--timeout", "2s", "--poll", "1s"], env=env)
+        assert waited.exit_code == 2 and "timed out" in waited.stderr
+        early = CliRunner().invoke(
+            app, ["gate", str(deploy_id), "--pass-after", "0s", "--poll", "1s"], env=env
+        )
+    assert early.exit_code == 0 and "verdict: pass" in early.stderr  # watched long enough, nothing failing
