@@ -274,3 +274,34 @@ def test_long_changesets_fit_slacks_limits(sworld: World, slack: FakeSlack) -> N
     assert len(summary.blocks) <= 50
     assert all(len(b["text"]["text"]) <= 3000 for b in summary.blocks if b.get("text"))
     assert "+65 more changes" in summary.body and "/deploys/1" in summary.body
+
+
+def test_a_late_ack_updates_the_escalation_that_went_out(sworld: World, slack: FakeSlack) -> None:
+    deploy_id = deploy(sworld)
+    sworld.clock.advance(21 * 60)
+    sworld.run_jobs()
+    (escalation,) = [m for m in slack.messages if "Nobody is watching" in m.body]
+    from shepherd.domain.notifications import AckKind
+    from shepherd.services.acks import record_button
+
+    record_button(
+        deploy_id=deploy_id,
+        kind=AckKind.WATCHING,
+        slack_user=ANA,
+        name="Ana Lima",
+        uow_factory=sworld.shepherd.uow_factory,
+        clock=sworld.clock,
+    )
+    sworld.run_jobs()
+    assert "Watching: Ana Lima" in escalation.body and escalation.updates
+
+
+def test_rate_limits_do_not_use_up_attempts(sworld: World, slack: FakeSlack) -> None:
+    slack.fail_next(20, status=429, method="chat.postMessage", retry_after=1)
+    deploy_id = deploy(sworld)
+    for _ in range(25):
+        sworld.clock.advance(2)
+        sworld.run_jobs()
+    sync = next(j for j in sworld.detail(deploy_id)["jobs"] if j["kind"] == "sync_messages")
+    assert sync["state"] in ("done", "pending") and sync["attempts"] <= 2
+    assert len([m for m in slack.messages if m.thread_ts is None]) == 4

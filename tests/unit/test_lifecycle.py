@@ -13,7 +13,7 @@ def test_moves_forward_through_the_lifecycle() -> None:
     state = advance(state, st(S.PROGRESSING, 50)) or state
     assert state == st(S.PROGRESSING, 50, "canary")
     state = advance(state, st(S.SUCCEEDED)) or state
-    assert state == st(S.SUCCEEDED, 100, "canary")
+    assert state == st(S.SUCCEEDED, 100, None)  # a finished rollout has no stage
 
 
 def test_late_and_duplicate_events_change_nothing() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.panel import Panel
 
+from shepherd.domain.errors import NotifierRejected
 from shepherd.domain.messages import Image, Message, MessageRef, Tone, plain
 
 _STYLES = {
@@ -68,7 +69,8 @@ class ConsoleNotifier:
         return None  # printing cannot half-fail
 
     def lookup_user(self, email: str) -> str | None:
-        return None  # only people with a slack_user_id in shepherd.yaml get DMs here
+        # Not an answer ("nobody has it"), so nothing is cached: a Slack token set later looks again.
+        raise NotifierRejected("no_slack", "no Slack token: only people with a slack_user_id get DMs")
 
     def _print(self, message: Message, heading: str, *, full: bool) -> None:
         lines = [f"[bold]{_esc(plain(message.title))}[/]"]

@@ -197,17 +197,17 @@ def channel_summary(view: DeployView, now: datetime) -> Message:
 
 def _people_sections(view: DeployView) -> tuple[list[Section], tuple[str, str] | None]:
     sections: list[Section] = []
-    shown = 0
+    shown: set[str] = set()  # a co-authored change appears under each of its authors
     for recipient in view.people:
         if not recipient.is_author:
             continue
         mine = view.changes_of(recipient)[:MAX_LISTED]
-        shown += len(mine)
+        shown.update(c.sha for c in mine)
         sections.append(Section(who(view, recipient), tuple(change_line(view, c) for c in mine)))
     mergers = [r for r in view.people if not r.is_author]
     if mergers:
         sections.append(Section("Merged by", tuple(who(view, r) for r in mergers)))
-    hidden = (view.deploy.total_changes or 0) - shown
+    hidden = (view.deploy.total_changes or 0) - len(shown)
     overflow = (f"+{plural(hidden, 'more change')}", view.deploy_url) if hidden > 0 else None
     return sections, overflow
 

@@ -12,7 +12,7 @@ from shepherd.domain.text import plural
 def verdict_message(view: DeployView) -> Message | None:
     """The message authors and the channel thread get when the watch fails or cannot judge."""
     watch = view.watch
-    if watch is None:
+    if watch is None or not view.service.checks:
         return None
     where = f"{view.where} `{view.deploy.sha[:7]}`"
     if watch.verdict is Verdict.FAIL:

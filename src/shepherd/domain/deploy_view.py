@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shepherd.domain.config import Guide, Policies, Service, render_template
 from shepherd.domain.model import Change, Deploy, DeployEvent, DeployPerson, Role
@@ -86,7 +86,8 @@ class DeployView:
 
     def placeholder_values(self, now: datetime) -> dict[str, str]:
         deploy = self.deploy
-        finished = deploy.finished_at or now
+        # While it runs, "finished" is the end of the watch: links stay the same (no edits each look).
+        finished = deploy.finished_at or deploy.started_at + timedelta(minutes=self.policy.watch_minutes)
         return {
             "service": deploy.service,
             "environment": deploy.environment,

@@ -34,7 +34,9 @@ def advance(current: DeployState, event: DeployState) -> DeployState | None:
         percent = event.percent
         if event.status is DeployStatus.SUCCEEDED and percent is None:
             percent = 100
-        return DeployState(event.status, percent, event.stage or current.stage)
+        # A finished rollout has no stage left; a moving one keeps its last known stage.
+        stage = event.stage if event.status.is_terminal else (event.stage or current.stage)
+        return DeployState(event.status, percent, stage)
     if new < now or current.status is not event.status:
         # Late, or a second conflicting terminal state: the first one reached stands.
         return None

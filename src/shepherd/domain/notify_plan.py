@@ -139,28 +139,37 @@ def _thread_replies(view: DeployView) -> list[Desired]:
 
 
 def _timed(view: DeployView, now: datetime, has_thread: bool) -> tuple[list[Desired], datetime | None]:
-    """Reminders to authors, then escalation to owners, while nobody watches a production deploy."""
-    over = view.deploy.status in (DeployStatus.FAILED, DeployStatus.ROLLED_BACK)
-    if not view.in_production or over or watching(view):
+    """Reminders to authors, then escalation to owners, while nobody watches a production deploy.
+
+    What fell due before the first "I'm watching" stays in the plan, so an escalation that went
+    out is updated to show who picked it up.
+    """
+    if not view.in_production or view.deploy.status in (DeployStatus.FAILED, DeployStatus.ROLLED_BACK):
         return [], None
     started = view.deploy.started_at
     remind_at = started + timedelta(minutes=view.policy.ack_minutes)
     escalate_at = started + timedelta(minutes=view.policy.escalate_minutes)
+    acks = watching(view)
+    until = min(a.acked_at for a in acks) if acks else now
     out: list[Desired] = []
-    if now >= remind_at:
+    if until >= remind_at:
         for r in view.people:
             if r.slack_user and r.is_author:
                 message = compose.reminder(view, r)
                 out.append(Desired(f"reminder:{r.key}", Kind.REMINDER, r.slack_user, message, recipient=r))
-    if now >= escalate_at:
-        message = compose.escalation(view)
-        if view.service.slack_channel:
-            out.append(Desired("escalation", Kind.ESCALATION, view.service.slack_channel, message))
-        else:
-            for owner in view.owners:
-                if owner.slack_user:
-                    out.append(
-                        Desired(f"escalation:{owner.name}", Kind.ESCALATION, owner.slack_user, message)
-                    )
+    if until >= escalate_at:
+        out += _escalations(view)
+    if acks or now >= escalate_at:
         return out, None
     return out, remind_at if now < remind_at else escalate_at
+
+
+def _escalations(view: DeployView) -> list[Desired]:
+    message = compose.escalation(view)
+    if view.service.slack_channel:
+        return [Desired("escalation", Kind.ESCALATION, view.service.slack_channel, message)]
+    return [
+        Desired(f"escalation:{owner.name}", Kind.ESCALATION, owner.slack_user, message)
+        for owner in view.owners
+        if owner.slack_user
+    ]

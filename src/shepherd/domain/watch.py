@@ -9,7 +9,7 @@ from typing import Any
 from shepherd.domain.metrics import CheckResult, Point, Verdict
 
 WEEK = timedelta(days=7)
-MIN_WINDOW = timedelta(seconds=60)  # judging less than this is guessing
+MIN_STEPS = 5  # judging fewer points than this is guessing
 
 
 @dataclass
@@ -68,10 +68,10 @@ class Windows:
     seasonal: tuple[Window, Window] | None  # (before, after) one week earlier
 
 
-def windows(*, deploy_start: datetime, now: datetime, canary: bool) -> Windows | None:
+def windows(*, deploy_start: datetime, now: datetime, canary: bool, step_seconds: float) -> Windows | None:
     """What to compare at `now`; None while there is too little to judge."""
     elapsed = now - deploy_start
-    if elapsed < MIN_WINDOW:
+    if elapsed < timedelta(seconds=MIN_STEPS * step_seconds):
         return None
     candidate = Window(deploy_start, now)
     if canary:

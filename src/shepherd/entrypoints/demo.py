@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from urllib.parse import urlencode
 
 import httpx
 import typer
+from pydantic import SecretStr
 
 from shepherd.domain.config import Policies, PolicyOverrides, ShepherdConfig
 from shepherd.entrypoints.cli_common import ConfigOpt, fail, load_settings, out, setup_logging
@@ -73,8 +75,11 @@ def demo(
 
 
 def _demo_settings(settings: Settings, port: int) -> Settings:
-    # Links in messages point at this demo server.
-    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    # Links in messages point at this demo server; the demo signs its own button press.
+    update: dict[str, object] = {"public_url": f"http://127.0.0.1:{port}"}
+    if settings.slack_signing_secret is None:
+        update["slack_signing_secret"] = SecretStr(secrets.token_hex(16))
+    settings = settings.model_copy(update=update)
     # A fresh database per run keeps the story the same each time, unless one is given.
     if "SHEPHERD_DATABASE_URL" in os.environ:
         return settings
@@ -131,7 +136,8 @@ def _start(settings: Settings, config: ShepherdConfig, port: int) -> tuple[Any, 
         time.sleep(0.02)
     host, bound = server.servers[0].sockets[0].getsockname()[:2]
     base = f"http://{host}:{bound}"
-    out.print(f"Shepherd is listening on {base} (no SHEPHERD_SLACK_TOKEN: messages are printed here)\n")
+    where = "Slack" if settings.slack_token else "this console (no SHEPHERD_SLACK_TOKEN)"
+    out.print(f"Shepherd is listening on {base}; messages go to {where}\n")
     return server, thread, base
 
 
@@ -195,7 +201,7 @@ def _press_ack(client: httpx.Client, settings: Settings, deploy_id: int, user: s
     }
     body = urlencode({"payload": json.dumps(payload)}).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    if settings.slack_signing_secret is not None:
+    if settings.slack_signing_secret is not None:  # always, in the demo (see _demo_settings)
         stamp = str(int(time.time()))
         secret = settings.slack_signing_secret.get_secret_value().encode()
         digest = hmac.new(secret, b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()

@@ -91,7 +91,9 @@ def _find_range(source: ChangeSource, deploy: Deploy, last_sha: str | None) -> _
         return _Range(None, head, (note,))
     try:
         base = source.ensure(base_sha)
-    except ChangeSourceError:
+    except ChangeSourceError as exc:
+        if isinstance(exc, Transient):
+            raise
         note = f"The previous sha {base_sha[:12]} is not in the repository: only the head commit is listed."
         return _Range(None, head, (note,))
     if base == head:

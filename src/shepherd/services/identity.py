@@ -65,7 +65,8 @@ class SlackDirectory:
             raise RetryLater(exc.retry_after, "Slack rate limit on users.lookupByEmail") from exc
         except NotifierRejected as exc:
             # missing_scope / invalid_auth: a setup problem, not an answer; do not cache it.
-            log.warning("users.lookupByEmail refused (%s): treating %s as not on Slack", exc.code, email)
+            level = logging.DEBUG if exc.code == "no_slack" else logging.WARNING
+            log.log(level, "users.lookupByEmail refused (%s): treating %s as not on Slack", exc.code, email)
             return None
         with self.uow_factory() as uow:
             uow.notifications.cache_slack_user(email, user_id, now=self.now)

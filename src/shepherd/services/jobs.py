@@ -115,8 +115,8 @@ class JobRunner:
         except LeaseLost:
             log.warning("job %s (%s): lease lost; another worker has it", job.id, job.kind)
             return "lease_lost"
-        except RetryLater as exc:
-            return self._retry(job, exc.seconds, f"retry later: {exc}")
+        except RetryLater as exc:  # asked to wait (e.g. Retry-After): not a failed attempt
+            return self._settle(job, "wait", error=f"retry later: {exc}", after=exc.seconds)
         except PermanentFailure as exc:
             return self._settle(job, "dead", error=f"permanent failure: {exc}")
         except Transient as exc:
@@ -158,8 +158,10 @@ class JobRunner:
                     uow.jobs.finish(job.id, token, now=now)
                 elif outcome == "dead":
                     uow.jobs.bury(job.id, token, now=now, error=error)
-                elif outcome == "retry":
-                    uow.jobs.retry(job.id, token, now=now, run_at=run_at, error=error)
+                elif outcome in ("retry", "wait"):
+                    uow.jobs.retry(
+                        job.id, token, now=now, run_at=run_at, error=error, refund=outcome == "wait"
+                    )
                 else:
                     uow.jobs.reschedule(job.id, token, now=now, run_at=run_at, payload=payload or {})
                 uow.commit()

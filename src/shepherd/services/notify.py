@@ -35,7 +35,7 @@ def sync_job(deploy_id: int, run_at: datetime | None = None) -> NewJob:
         coalesce=True,
         deploy_id=deploy_id,
         run_at=run_at,
-        max_attempts=16,  # backoff adds up to ~85 min: an hour-long Slack outage loses nothing
+        max_attempts=16,  # backoff adds up to ~77 min on average (rate limits don't count)
     )
 
 
@@ -164,7 +164,15 @@ def _post(
     image: Image | None,
 ) -> bool:
     if row.state is State.SENDING and row.attempted_at is not None:
-        found = notifier.find_posted(target=row.target, key=row.key, since=row.attempted_at, thread=thread)
+        try:
+            found = notifier.find_posted(
+                target=row.target, key=row.key, since=row.attempted_at, thread=thread
+            )
+        except NotifierRejected as exc:  # e.g. no channels:history scope: cannot check, so post
+            log.warning(
+                "deploy %s: cannot look for an earlier post (%s); posting again", row.deploy_id, exc.code
+            )
+            found = None
         if found is not None:  # the earlier attempt did land: adopt it, then update it
             _save(ctx, rows, replace(row, state=State.SENT, channel=found.channel, ts=found.ts, error=None))
             return False

@@ -138,10 +138,15 @@ class SqlJobQueue:
             lease_token=None,
         )
 
-    def retry(self, job_id: int, token: str, *, now: datetime, run_at: datetime, error: str) -> None:
+    def retry(
+        self, job_id: int, token: str, *, now: datetime, run_at: datetime, error: str, refund: bool = False
+    ) -> None:
+        """Back to pending; `refund` gives the attempt back (the job was told to wait, it did not fail)."""
+        extra = {"attempts": JobRow.attempts - 1} if refund else {}
         self._guarded(
             job_id,
             token,
+            **extra,
             state=JobState.PENDING.value,
             run_at=run_at,
             last_error=error[:_ERROR_LIMIT],

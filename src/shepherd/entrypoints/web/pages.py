@@ -80,6 +80,10 @@ def _body(data: dict[str, Any]) -> str:
     if attribution["error"]:
         parts.append(f"<p class='attribution_failed'>Attribution failed: {escape(attribution['error'])}</p>")
     parts += [f"<p class='note'>{escape(note)}</p>" for note in attribution["notes"]]
+    parts += [
+        f"<p class='failed'>⚠️ {escape(r['name'])} says something is wrong ({escape(r['at'] or '')})</p>"
+        for r in data.get("reports", [])
+    ]
     parts += [f"<h2>Changes ({attribution['total_changes'] or 0})</h2>", _changes(data)]
     parts += ["<h2>People</h2>", _people(data), "<h2 id='watch'>What to watch</h2>", _watch(data)]
     parts += ["<h2>Notifications</h2>", _notifications(data), "<h2>Watching</h2>", _acks(data)]
