@@ -21,6 +21,7 @@ from shepherd.settings import Settings
 from tests.support import FakeClock, need
 
 PG_URL = os.environ.get("SHEPHERD_TEST_POSTGRES_URL")
+pytest_plugins = ["tests.integration.conftest_prometheus"]  # real Prometheus + example app fixtures
 
 
 def _admin_url(url: str) -> str:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from shepherd.adapters.charts import MatplotlibCharts
 from shepherd.adapters.config_file import load_config
 from shepherd.adapters.console_notifier import ConsoleNotifier
 from shepherd.adapters.db import migrate
@@ -15,14 +16,17 @@ from shepherd.adapters.db.engine import build_engine, session_factory
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.adapters.git import GitMirrors
 from shepherd.adapters.github_api import GithubApi
+from shepherd.adapters.metric_sources import build_metric_sources
 from shepherd.adapters.slack import SlackNotifier
 from shepherd.domain.config import ShepherdConfig
 from shepherd.entrypoints.worker import Worker
 from shepherd.services.attribution import AttributionDeps, attribute_changes
 from shepherd.services.deploys import ATTRIBUTE_JOB
 from shepherd.services.jobs import Handler, JobContext, JobRunner
+from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import SYNC_JOB, NotifyDeps, sync_messages
 from shepherd.services.ports import Notifier
+from shepherd.services.watch import WATCH_JOB, WatchDeps, run_watch
 from shepherd.settings import Settings
 
 
@@ -101,7 +105,7 @@ def bootstrap(
 def build_notifier(settings: Settings) -> Notifier:
     """Slack when a token is set; otherwise the console shows what Slack would get."""
     if settings.slack_token is None:
-        return ConsoleNotifier()
+        return ConsoleNotifier(chart_dir=settings.data_dir / "charts")
     return SlackNotifier(token=settings.slack_token.get_secret_value(), base_url=settings.slack_api_url)
 
 
@@ -119,7 +123,10 @@ def default_handlers(settings: Settings, config: ShepherdConfig, notifier: Notif
         pull_requests=github,
     )
 
-    notify = NotifyDeps(config=config, notifier=notifier, public_url=settings.public_url)
+    notify = NotifyDeps(
+        config=config, notifier=notifier, public_url=settings.public_url, charts=MatplotlibCharts()
+    )
+    watch = WatchDeps(config=config, sources=metric_sources(settings))
 
     def attribute(ctx: JobContext) -> None:
         attribute_changes(ctx, deps)
@@ -127,7 +134,23 @@ def default_handlers(settings: Settings, config: ShepherdConfig, notifier: Notif
     def sync(ctx: JobContext) -> None:
         sync_messages(ctx, notify)
 
-    return {ATTRIBUTE_JOB: attribute, SYNC_JOB: sync}
+    def look(ctx: JobContext) -> None:
+        run_watch(ctx, watch)
+
+    return {ATTRIBUTE_JOB: attribute, SYNC_JOB: sync, WATCH_JOB: look}
+
+
+def metric_sources(settings: Settings) -> dict[str, MetricsSource]:
+    return dict(
+        build_metric_sources(
+            prometheus_url=settings.prometheus_url,
+            prometheus_headers=settings.prometheus_headers,
+            timeout_seconds=settings.metrics_timeout_seconds,
+            datadog_api_url=settings.datadog_api_url,
+            datadog_api_key=settings.datadog_api_key,
+            datadog_app_key=settings.datadog_app_key,
+        )
+    )
 
 
 def _require_current_schema(engine: Engine) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,11 +25,33 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     public_url: str = "http://127.0.0.1:8000"
+    # Metric sources for health checks (`checks` in shepherd.yaml); unset = that source is off.
+    prometheus_url: str | None = None
+    prometheus_headers: dict[str, SecretStr] = Field(
+        default_factory=dict, description='JSON, e.g. {"Authorization": "Bearer …", "X-Scope-OrgID": "t1"}'
+    )
+    datadog_api_url: str = "https://api.datadoghq.com"
+    datadog_api_key: SecretStr | None = None
+    datadog_app_key: SecretStr | None = None
+    metrics_timeout_seconds: float = Field(default=10.0, gt=0)
     # Worker tuning: the defaults suit one process; tests shorten them.
     worker_concurrency: int = Field(default=1, ge=1, le=64)
     job_lease_seconds: float = Field(default=120.0, gt=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
     git_timeout_seconds: float = Field(default=300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _datadog_pair(self) -> Settings:
+        if (self.datadog_api_key is None) != (self.datadog_app_key is None):
+            raise ValueError("set both SHEPHERD_DATADOG_API_KEY and SHEPHERD_DATADOG_APP_KEY, or neither")
+        return self
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value
 
     @field_validator("api_token", "github_webhook_secret", "slack_signing_secret")
     @classmethod
@@ -39,7 +61,7 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 8 characters (or unset)")
         return value
 
-    @field_validator("public_url", "slack_api_url", "github_api_url")
+    @field_validator("public_url", "slack_api_url", "github_api_url", "datadog_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

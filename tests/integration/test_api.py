@@ -27,12 +27,13 @@ def test_deploy_start_events_and_detail(world: World) -> None:
     assert (moved["status"], moved["percent"], moved["stage"]) == ("progressing", 50, "canary")
     done = world.event(deploy_id, "succeeded")
     assert done["status"] == "succeeded" and done["finished_at"] is not None
-    assert world.run_jobs() == 2  # attribution, then one sync of the messages (coalesced)
+    assert world.run_jobs() == 3  # attribution, the watch (no checks here), one sync (coalesced)
     detail = world.detail(deploy_id)
     assert detail["attribution"]["state"] == "done"
     assert detail["attribution"]["total_changes"] == 5
     assert [e["status"] for e in detail["events"]] == ["started", "progressing", "progressing", "succeeded"]
-    assert {j["kind"]: j["state"] for j in detail["jobs"]} == {"attribute": "done", "sync_messages": "done"}
+    kinds = {j["kind"]: j["state"] for j in detail["jobs"]}
+    assert kinds == {"attribute": "done", "sync_messages": "done", "watch": "done"}
     people = {p["name"]: p for p in detail["people"]}
     assert set(people) == {"Ana Lima", "Bruno Costa", "Chen Wei"}
 
@@ -57,7 +58,7 @@ def test_idempotency_key_gives_the_same_deploy_and_no_new_work(world: World) -> 
         headers=AUTH,
     )
     assert repeat.status_code == 200 and repeat.json()["created"] is False
-    assert count_rows(world) == (1, 2, 2)  # attribution + one message sync
+    assert count_rows(world) == (1, 2, 3)  # attribution, watch, one message sync
 
 
 def test_out_of_order_events_are_recorded_without_going_back(world: World) -> None:
@@ -129,7 +130,7 @@ def test_bad_event_input(world: World) -> None:
         assert response.status_code == status, (path, body, response.text)
         assert set(response.json()["error"]) == {"code", "message", "details"}
     assert world.client.get("/api/v1/deploys/9999").status_code == 404
-    assert count_rows(world) == (1, 1, 1)
+    assert count_rows(world) == (1, 1, 2)
 
 
 def test_body_over_one_megabyte_is_refused(world: World) -> None:
@@ -180,9 +181,9 @@ def test_writes_are_refused_when_no_token_is_configured(make_world: Any) -> None
 def test_health_metrics_and_jobs(world: World) -> None:
     assert world.client.get("/healthz").json()["status"] == "ok"
     world.start(world.shas.second)
-    assert 'shepherd_jobs{state="pending"} 1' in world.client.get("/metrics").text
+    assert 'shepherd_jobs{state="pending"} 2' in world.client.get("/metrics").text
     jobs = world.client.get("/api/v1/jobs").json()
-    assert jobs["counts"] == {"pending": 1} and jobs["jobs"][0]["kind"] == "attribute"
+    assert jobs["counts"] == {"pending": 2} and {j["kind"] for j in jobs["jobs"]} == {"attribute", "watch"}
     assert world.client.get("/nowhere").json()["error"]["code"] == "not_found"
 
 
@@ -197,7 +198,7 @@ def test_a_reused_key_for_another_deploy_is_a_conflict(world: World) -> None:
         headers=AUTH,
     )
     assert other.status_code == 409 and other.json()["error"]["details"] == {"deploy_id": first["id"]}
-    assert count_rows(world) == (1, 1, 1)
+    assert count_rows(world) == (1, 1, 2)
 
 
 def test_status_on_create_lets_stateless_tools_report_outcomes(world: World) -> None:

@@ -88,7 +88,7 @@ def test_redelivery_changes_nothing(hello: World) -> None:
     (deploy,) = deployments(hello)
     with hello.shepherd.uow_factory() as uow:
         assert len(uow.deploys.events(deploy.id)) == 2
-        assert sorted(j.kind for j in uow.jobs.query()) == ["attribute", "sync_messages"]
+        assert sorted(j.kind for j in uow.jobs.query()) == ["attribute", "sync_messages", "watch"]
 
 
 def test_status_before_deployment_creates_the_deploy(hello: World) -> None:

@@ -28,13 +28,14 @@ from pydantic import SecretStr
 from shepherd.domain.config import Policies, PolicyOverrides, ShepherdConfig
 from shepherd.entrypoints.cli_common import ConfigOpt, fail, load_settings, out, setup_logging
 from shepherd.entrypoints.cli_jobs import print_deploy
+from shepherd.entrypoints.demo_metrics import DemoMetrics, serve_demo_metrics
 from shepherd.entrypoints.demo_repo import build_demo_repo
 from shepherd.settings import Settings
 
 EXAMPLE_CONFIG = Path("examples/shepherd.yaml")
 DEMO_SERVICE = "checkout"
-# Demo timings: a reminder 3 s after the deploy, escalation after 12 s.
-DEMO_POLICIES = Policies(ack_minutes=0.05, escalate_minutes=0.2)
+# Demo timings: a reminder 3 s after the deploy, escalation after 12 s, a look every 2 s.
+DEMO_POLICIES = Policies(ack_minutes=0.05, escalate_minutes=0.2, watch_minutes=2, watch_interval_seconds=2)
 
 
 def demo(
@@ -49,6 +50,8 @@ def demo(
     settings = _demo_settings(load_settings(config), port or (8000 if serve else _free_port()))
     loaded = _demo_config(settings.config)
     shas = build_demo_repo(_repo_path(settings.config, loaded))
+    metrics, metrics_url = serve_demo_metrics(DemoMetrics(bad_version=shas.second))
+    settings = settings.model_copy(update={"prometheus_url": metrics_url})
     server, thread, base = _start(settings, loaded, int(settings.public_url.rsplit(":", 1)[1]))
     client = _client(settings, base)
     out.rule("[bold]1. The first deploy Shepherd sees[/]")
@@ -69,9 +72,14 @@ def demo(
     out.rule("[bold]5. Ana presses “I'm watching”: everyone sees it, escalation is off[/]")
     _press_ack(client, settings, second, "U01ANALIMA")
     _settle(client)
+    out.rule("[bold]6. The watch: the new version errs 8× as often as the old one[/]")
+    _settle(client, until=lambda: _verdict(client, second) in ("fail", "pass", "inconclusive"), timeout=60)
+    _settle(client)
+    out.print(f"Old vs new, side by side: [bold]{base}/deploys/{second}/compare[/]")
     out.rule("[bold]What Shepherd found[/]")
     print_deploy(client.get(f"/api/v1/deploys/{second}").json())
     _finish(server, thread, base, serve)
+    metrics.shutdown()
 
 
 def _demo_settings(settings: Settings, port: int) -> Settings:
@@ -185,6 +193,10 @@ def _epoch(stamp: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _verdict(client: httpx.Client, deploy_id: int) -> str:
+    return str(client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()["verdict"])
 
 
 def _has(client: httpx.Client, deploy_id: int, kind: str) -> bool:

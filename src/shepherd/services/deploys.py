@@ -13,6 +13,7 @@ from shepherd.domain.model import SHA_RE, Deploy, DeployEvent, DeployStatus
 from shepherd.services.errors import Conflict, Invalid, NotFound, UnknownEnvironment, UnknownService
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from shepherd.services.watch import watch_job
 
 ATTRIBUTE_JOB = "attribute"
 
@@ -130,6 +131,7 @@ def _insert_deploy(uow: UnitOfWork, command: StartDeploy, now: datetime) -> Depl
             applied=True,
         )
     )
+    uow.jobs.enqueue(watch_job(deploy.id), now=now)  # the watch starts with the deploy
     uow.jobs.enqueue(
         NewJob(
             kind=ATTRIBUTE_JOB,

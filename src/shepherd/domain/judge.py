@@ -1,0 +1,488 @@
+"""The regression judge: is the new version (or the hour after a deploy) worse than the old one?
+
+Per check, pure and deterministic. The tests, and why these ones:
+
+- Error ratios with request volumes, and sparse counts, are compared as event rates (a conditional
+  binomial test, quasi-likelihood for over-dispersion), not as ranks of mostly-zero points: Kayenta's
+  Mann–Whitney passes 0 → a few errors a minute because the medians are both 0 (kayenta#426).
+- Everything else gets Mann–Whitney U on the points (a shift of the typical value) and an exceedance
+  test on the tail (p90 of the points), which sees a wider or heavier-tailed distribution with an
+  unchanged median (kayenta#780).
+- The tolerance is built into the null hypothesis, not checked afterwards: the new side is compared
+  with the old side made `tolerance` worse, so "significant" means "significantly beyond what you said
+  you accept". A week-ago pair, when given, can only excuse: the old side is also made as much worse
+  as the same hour a week ago became (the daily traffic cycle), never better.
+- Points 30 s apart are autocorrelated; z-scores are shrunk by the AR(1) variance inflation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from shepherd.domain.judge_stats import (
+    TAIL_QUANTILE,
+    Floats,
+    Sample,
+    block_dispersion,
+    dispersion,
+    inflation,
+    mann_whitney_p,
+    paired,
+    paired_t_p,
+    pearson_residuals,
+    rate_p,
+    sample,
+    shared_level,
+    stratified_dispersion,
+    tail_p,
+    welch_t_p,
+)
+from shepherd.domain.metrics import (
+    CheckKind,
+    CheckResult,
+    CheckSpec,
+    DeployJudgement,
+    Direction,
+    Outcome,
+    Point,
+    Verdict,
+)
+
+# Significance per look. The watch judges again every interval for an hour (up to 120 looks), so a
+# per-look 5 % would page for nothing most hours. The looks are cumulative and strongly correlated, so
+# a constant per-look level (Pocock-style; it keeps early looks as sensitive as late ones, unlike
+# O'Brien–Fleming, which matters because big regressions should page in minutes) of 0.001 costs a
+# family-wise rate of only a few times 0.001 per check and hour; the tolerance in the null hypothesis
+# lowers it further. It is split evenly (Bonferroni) between the tests one check runs. Measured:
+# bench/judge_quality.py reports the false-alarm rate of a whole hour of looks.
+ALPHA = 0.001
+SUGGESTIVE = 0.05  # beyond tolerance at this level but not at ALPHA: inconclusive, "too thin to tell"
+MW_FROM = 20  # points a side from which Mann–Whitney, not the t-test, judges the typical value
+SPARSE_ZEROS = 0.25  # a count or unweighted ratio with this share of zero points is compared as a rate
+
+
+@dataclass(frozen=True)
+class Sides:
+    """How a reason names the two sides."""
+
+    old: str
+    new: str
+    versus: str
+
+
+CANARY = Sides("the old version", "the new version", "on the new version vs the old")
+BEFORE_AFTER = Sides("before the deploy", "after the deploy", "after the deploy vs before")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One one-sided test of one check: its p-value and the summaries a person would compare."""
+
+    key: str  # short name for details: "rate", "t", "mw", "tail"
+    test: str
+    worse_up: bool  # tested for "the new side is higher"
+    p: float
+    old: float
+    new: float
+    beyond: bool  # the new summary is beyond tolerance (and the week-ago change) in the tested direction
+    season: float = 1.0  # the week-ago change excused
+    what: str = ""  # which summary: "", "median", "p90"
+    note: str = ""  # words appended to the lead, e.g. what the median did while the tail moved
+
+    @property
+    def ratio(self) -> float | None:
+        return self.new / self.old if self.old != 0 else None
+
+
+@dataclass(frozen=True)
+class Context:
+    spec: CheckSpec
+    sides: Sides
+    week: tuple[Sample, Sample] | None  # the same two windows a week earlier
+    details: dict[str, float | str]
+
+
+def judge_check(
+    spec: CheckSpec,
+    baseline: Sequence[Point],
+    candidate: Sequence[Point],
+    *,
+    seasonal: tuple[Sequence[Point], Sequence[Point]] | None = None,
+    before_after: bool | None = None,
+) -> CheckResult:
+    """Judge one check: `candidate` (new version / after) against `baseline` (old version / before).
+
+    `before_after` only words the reason; by default a check with a week-ago pair is after-vs-before.
+    """
+    sides = BEFORE_AFTER if (seasonal is not None if before_after is None else before_after) else CANARY
+    old, new = sample(baseline), sample(candidate)
+    missing = _missing(spec, old, new, sides)
+    if missing is not None:
+        return missing
+    details: dict[str, float | str] = {"n_old": old.size, "n_new": new.size, "tolerance": spec.tolerance}
+    ctx = Context(spec, sides, _week(spec, seasonal, details), details)
+    ups = _directions(spec.direction)
+    weighted = spec.kind is CheckKind.RATIO and old.w is not None and new.w is not None
+    if weighted or _sparse(spec, old, new):
+        findings = _rate_findings(ctx, old, new, ups, weighted=weighted)
+    else:
+        findings = _shape_findings(ctx, old, new, ups)
+    return _decide(ctx, findings)
+
+
+def _directions(direction: Direction) -> tuple[bool, ...]:
+    return {Direction.INCREASE_IS_BAD: (True,), Direction.DECREASE_IS_BAD: (False,)}.get(
+        direction, (True, False)
+    )
+
+
+def _missing(spec: CheckSpec, old: Sample, new: Sample, sides: Sides) -> CheckResult | None:
+    need = max(1, spec.min_points)
+    short = [(label, s.size) for label, s in ((sides.old, old), (sides.new, new)) if s.size < need]
+    if not short:
+        return None
+    text = " and ".join(f"{_points(n)} {label}" for label, n in short)
+    return CheckResult(
+        name=spec.name,
+        outcome=Outcome.NODATA,
+        reason=f"{spec.name}: {text} (need {need} a side).",
+        critical=spec.critical,
+        details={"n_old": old.size, "n_new": new.size, "min_points": need},
+    )
+
+
+def _points(n: int) -> str:
+    return "no points from" if n == 0 else f"only {n} point{'s' if n != 1 else ''} from"
+
+
+def _sparse(spec: CheckSpec, old: Sample, new: Sample) -> bool:
+    if spec.kind not in (CheckKind.COUNT, CheckKind.RATIO):
+        return False
+    return any(float(np.mean(s.v == 0)) >= SPARSE_ZEROS for s in (old, new))
+
+
+def _week(
+    spec: CheckSpec, seasonal: tuple[Sequence[Point], Sequence[Point]] | None, details: dict[str, float | str]
+) -> tuple[Sample, Sample] | None:
+    if seasonal is None:
+        return None
+    before, after = sample(seasonal[0]), sample(seasonal[1])
+    if min(before.size, after.size) < max(1, spec.min_points):
+        details["seasonal"] = "ignored: too few week-ago points"
+        return None
+    return before, after
+
+
+def _season(ctx: Context, up: bool, stat: Callable[[Sample], float]) -> float:
+    """How much `stat` changed between the same windows a week ago, clipped so it can only excuse.
+
+    A rise a week ago excuses a rise today (the morning ramp, the nightly batch job); a fall a week
+    ago is not held against today, since traffic is never exactly the same two weeks running.
+    """
+    if ctx.week is None:
+        return 1.0
+    before, after = stat(ctx.week[0]), stat(ctx.week[1])
+    if before <= 0 or after <= 0:
+        return 1.0
+    factor = after / before
+    return max(1.0, factor) if up else min(1.0, factor)
+
+
+def _rate(s: Sample) -> float:
+    if s.w is not None:
+        return float((s.v * s.w).sum() / s.w.sum())
+    return float(s.v.mean())
+
+
+def _level(s: Sample) -> float:
+    return _median(s.v)
+
+
+def _median(v: Floats) -> float:
+    return float(np.median(v))
+
+
+def _null(ctx: Context, up: bool, season: float) -> float:
+    """The factor on the old side that is still acceptable: tolerance on top of the week-ago change."""
+    return season * (1 + ctx.spec.tolerance if up else max(0.0, 1 - ctx.spec.tolerance))
+
+
+def _rate_findings(
+    ctx: Context, old: Sample, new: Sample, ups: tuple[bool, ...], *, weighted: bool
+) -> list[Finding]:
+    if weighted and old.w is not None and new.w is not None:
+        events_old, events_new, exposure_old, exposure_new = old.v * old.w, new.v * new.w, old.w, new.w
+        binomial = float(max(old.v.max(), new.v.max())) <= 1.0
+        test = "rate test (volume-weighted)"
+    else:
+        # No volumes: each point is one unit of exposure and the smallest non-zero value one event, so
+        # 0/1/2-event points (or their per-second rates) count as what they are.
+        positive = np.concatenate([old.v[old.v > 0], new.v[new.v > 0]])
+        unit = float(positive.min()) if positive.size else 1.0
+        events_old, events_new = old.v / unit, new.v / unit
+        exposure_old, exposure_new = np.ones_like(old.v), np.ones_like(new.v)
+        binomial, test = False, "rate test (sparse counts)"
+    pairs = paired(old, new)
+    if pairs is not None:
+        i_old, i_new = pairs
+        phi, residuals = stratified_dispersion(
+            events_new[i_new], exposure_new[i_new], events_old[i_old], exposure_old[i_old]
+        )
+        phi *= inflation(residuals)
+    else:
+        phi = dispersion([(events_old, exposure_old), (events_new, exposure_new)], binomial=binomial)
+        phi *= inflation(
+            pearson_residuals(events_old, exposure_old), pearson_residuals(events_new, exposure_new)
+        )
+        phi = max(phi, block_dispersion(events_old, exposure_old), block_dispersion(events_new, exposure_new))
+    ctx.details.update(dispersion=round(phi, 3), paired="yes" if pairs is not None else "no")
+    totals = (
+        float(events_new.sum()),
+        float(exposure_new.sum()),
+        float(events_old.sum()),
+        float(exposure_old.sum()),
+    )
+    rate_old = _rate(old) if weighted else float(old.v.mean())
+    rate_new = _rate(new) if weighted else float(new.v.mean())
+    findings = []
+    for up in ups:
+        season = _season(ctx, up, _rate if weighted else _level_mean)
+        null = _null(ctx, up, season)
+        p = rate_p(*totals, null_ratio=null, dispersion=phi, greater=up)
+        beyond = rate_new > rate_old * null if up else rate_new < rate_old * null
+        findings.append(Finding("rate", test, up, p, rate_old, rate_new, beyond, season))
+    return findings
+
+
+def _level_mean(s: Sample) -> float:
+    return float(s.v.mean())
+
+
+def _shape_findings(ctx: Context, old: Sample, new: Sample, ups: tuple[bool, ...]) -> list[Finding]:
+    nonnegative = bool(old.v.min() >= 0 and new.v.min() >= 0)
+    logs = bool(old.v.min() > 0 and new.v.min() > 0)  # compare on a log scale: latency changes by factors
+    pairs = paired(old, new)
+    ctx.details["paired"] = "yes" if pairs is not None else "no"
+    findings = []
+    for up in ups:
+        season = _season(ctx, up, _level)
+        worst_ok = _worst_acceptable(ctx, old.v, up, season, nonnegative)
+        x = Compared(
+            old.v, new.v, worst_ok, *((np.log(new.v), np.log(worst_ok)) if logs else (new.v, worst_ok))
+        )
+        if pairs is not None:
+            a, b = x.new_x[pairs[1]], x.ok_x[pairs[0]]
+            level = shared_level(a, b)
+            x = replace(x, new_r=a - level, ok_r=b - level, diff=a - b)
+        findings.append(_location(x, up, season, logs))
+        if ctx.spec.kind is not CheckKind.RATIO:  # a ratio's tail is its error bursts: the level says enough
+            findings.append(_tail_finding(ctx, x, up))
+    return findings
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One direction's comparison: raw sides, the worst acceptable old side, and what the tests see."""
+
+    old: Floats
+    new: Floats
+    worst_ok: Floats
+    new_x: Floats  # new, on the tested scale (log for positive values)
+    ok_x: Floats  # worst_ok, same scale
+    new_r: Floats | None = None  # canary mode: minus the level both versions share at each moment
+    ok_r: Floats | None = None
+    diff: Floats | None = None  # canary mode: new − worst_ok, minute by minute
+
+    def tested(self) -> tuple[Floats, Floats]:
+        if self.new_r is not None and self.ok_r is not None:
+            return self.new_r, self.ok_r
+        return self.new_x, self.ok_x
+
+
+def _location(x: Compared, up: bool, season: float, logs: bool) -> Finding:
+    """Has the typical value moved beyond tolerance? Mann–Whitney U; a t-test while points are few.
+
+    With fewer than MW_FROM points a side a rank test cannot reach the significance level at all (its
+    smallest p-value is set by the number of orderings), so a big regression would wait minutes for
+    enough points; a t-test on logs sees a tripling in 5 points. From MW_FROM on, the rank test's
+    robustness to spikes matters more than its speed.
+    """
+    median_old, median_new = _median(x.old), _median(x.new)
+    new_t, ok_t = x.tested()
+    if min(new_t.size, ok_t.size) >= MW_FROM:
+        p = mann_whitney_p(new_t, ok_t, greater=up, factor=inflation(new_t, ok_t))
+        ok_median = _median(x.worst_ok)
+        beyond = median_new > ok_median if up else median_new < ok_median
+        return Finding("mw", "Mann–Whitney U", up, p, median_old, median_new, beyond, season, "median")
+    if x.diff is not None:
+        p = paired_t_p(x.diff if up else -x.diff, inflation(x.diff))
+    else:
+        vif = inflation(x.new_x, x.ok_x)
+        p = welch_t_p(x.new_x, x.ok_x, vif) if up else welch_t_p(x.ok_x, x.new_x, vif)
+    mean_new, mean_ok = float(x.new_x.mean()), float(x.ok_x.mean())
+    beyond = mean_new > mean_ok if up else mean_new < mean_ok
+    test = "t-test" + (" on logs" if logs else "")
+    return Finding("t", test, up, p, median_old, median_new, beyond, season, "median")
+
+
+def _tail_finding(ctx: Context, x: Compared, up: bool) -> Finding:
+    q = TAIL_QUANTILE if up else 1 - TAIL_QUANTILE
+    season = _season(ctx, up, lambda s: float(np.quantile(s.v, q)))
+    tail = tail_p(*x.tested(), upper=up)
+    q_old, q_new = float(np.quantile(x.old, q)), float(np.quantile(x.new, q))
+    label = f"p{round(q * 100)}"
+    kind = ctx.spec.kind
+    note = f" while the median went {_fmt(kind, _median(x.old))} → {_fmt(kind, _median(x.new))}"
+    limit = q_old * _null(ctx, up, season)
+    beyond = q_new > limit if up else q_new < limit
+    return Finding(
+        "tail", f"tail exceedance ({label})", up, tail.p, q_old, q_new, beyond, season, label, note
+    )
+
+
+def _worst_acceptable(ctx: Context, old: Floats, up: bool, season: float, nonnegative: bool) -> Floats:
+    """The old side made as bad as the tolerance (and the week-ago change) allows."""
+    if nonnegative:
+        return old * _null(ctx, up, season)
+    # Values that cross zero (a gauge like a temperature delta) shift instead of scale.
+    scale = float(np.median(np.abs(old)))
+    shift = scale * (season - 1) + (scale * ctx.spec.tolerance if up else -scale * ctx.spec.tolerance)
+    return old + shift
+
+
+def _decide(ctx: Context, findings: list[Finding]) -> CheckResult:
+    alpha = ALPHA / len(findings)
+    if ctx.week is not None:
+        excuse: float = max((f.season for f in findings), key=lambda x: abs(math.log(x)))
+        ctx.details["seasonal_excuse"] = round(excuse, 4)
+    for f in findings:
+        ctx.details[f"p_{f.key}_{'up' if f.worse_up else 'down'}"] = float(f"{f.p:.3g}")
+    ctx.details["alpha"] = alpha
+    failing = [f for f in findings if f.beyond and f.p < alpha]
+    suspect = [f for f in findings if f.beyond and f.p < SUGGESTIVE]
+    if failing:
+        chosen = min(failing, key=lambda f: f.p)
+        outcome, tail = Outcome.FAIL, f", {_p(chosen.p)}{_season_note(chosen)}."
+    elif suspect:
+        chosen = min(suspect, key=lambda f: f.p)
+        outcome = Outcome.INCONCLUSIVE
+        tail = f": looks worse, but too little or too noisy data to tell yet ({_p(chosen.p)})."
+    else:
+        chosen = _headline(findings)
+        outcome, tail = Outcome.PASS, _pass_words(ctx, chosen)
+    return CheckResult(
+        name=ctx.spec.name,
+        outcome=outcome,
+        reason=_lead(ctx, chosen) + tail,
+        baseline=chosen.old,
+        candidate=chosen.new,
+        ratio=chosen.ratio,
+        p_value=chosen.p,
+        test=chosen.test,
+        critical=ctx.spec.critical,
+        details=ctx.details,
+    )
+
+
+def _headline(findings: list[Finding]) -> Finding:
+    """For a pass: the location (or rate) finding in the direction the data actually moved."""
+    first = findings[0]
+    moved_up = first.new >= first.old
+    same_kind = [f for f in findings if f.test == first.test]
+    return next((f for f in same_kind if f.worse_up == moved_up), first)
+
+
+def _pass_words(ctx: Context, f: Finding) -> str:
+    tolerance = ctx.spec.tolerance
+    ratio = f.ratio if f.ratio is not None else (math.inf if f.new > 0 else 1.0)
+    raw_beyond = ratio > 1 + tolerance if f.worse_up else ratio < 1 - tolerance
+    if f.beyond or (raw_beyond and f.season == 1.0):
+        return f", not a significant change ({_p(f.p)})."
+    if raw_beyond:
+        return (
+            f", as the same hour a week ago moved (×{_times(f.season)}): the daily pattern, not the deploy."
+        )
+    if (ratio < 1 - tolerance) if f.worse_up else (ratio > 1 + tolerance):
+        return ": better, not worse."
+    return f": within the {tolerance:.0%} tolerance."
+
+
+def _season_note(f: Finding) -> str:
+    return f", beyond the ×{_times(f.season)} the same hour moved a week ago" if f.season != 1.0 else ""
+
+
+def _lead(ctx: Context, f: Finding) -> str:
+    kind = ctx.spec.kind
+    what = f" {f.what}" if f.what else ""
+    change = f"{_fmt(kind, f.old)} → {_fmt(kind, f.new)}"
+    ratio = f.ratio
+    times = (
+        "up from zero"
+        if ratio is None and f.new > 0
+        else "no change"
+        if ratio is None
+        else f"×{_times(ratio)}"
+    )
+    return f"{ctx.spec.name}{what} {change} ({times}) {ctx.sides.versus}{f.note}"
+
+
+def _times(ratio: float) -> str:
+    if ratio >= 10:
+        return f"{ratio:.0f}"
+    return f"{ratio:.2f}" if abs(ratio - 1) < 0.1 else f"{ratio:.2g}"
+
+
+def _fmt(kind: CheckKind, x: float) -> str:
+    if kind is CheckKind.RATIO and 0 <= x <= 1:
+        return "0%" if x == 0 else f"{x * 100:.2g}%"
+    if kind is CheckKind.LATENCY and abs(x) < 1:
+        return f"{x * 1000:.3g} ms"
+    if kind is CheckKind.LATENCY:
+        return f"{x:.3g} s"
+    return f"{x:.3g}"
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+
+
+def judge_deploy(results: Sequence[CheckResult], *, finished: bool) -> DeployJudgement:
+    """The deploy's verdict from its checks (Kayenta-like score: share of judged checks passing)."""
+    checks = tuple(results)
+    fails = [r for r in checks if r.outcome is Outcome.FAIL]
+    passes = [r for r in checks if r.outcome is Outcome.PASS]
+    judged = [r for r in checks if r.outcome is not Outcome.NODATA]
+    score = round(100.0 * len(passes) / len(judged), 1) if judged else 0.0
+    critical = [r for r in fails if r.critical]
+    decided = len(fails) + len(passes)
+    if critical:
+        names = _names(critical)
+        return DeployJudgement(
+            Verdict.FAIL, score, f"critical check {names} failed: {critical[0].reason}", checks
+        )
+    if fails and (len(fails) >= 2 or 2 * len(fails) >= decided):
+        reason = f"{len(fails)} of {len(checks)} checks failed ({_names(fails)}): {fails[0].reason}"
+        return DeployJudgement(Verdict.FAIL, score, reason, checks)
+    if not passes and not fails:
+        if not finished:
+            return DeployJudgement(Verdict.RUNNING, score, _unjudged(checks, "so far"), checks)
+        return DeployJudgement(Verdict.INCONCLUSIVE, score, _unjudged(checks, "in the whole watch"), checks)
+    summary = f"{len(passes)} of {len(checks)} checks pass" + (f", {_names(fails)} failed" if fails else "")
+    if not finished:
+        return DeployJudgement(Verdict.RUNNING, score, f"Watching: {summary} so far.", checks)
+    return DeployJudgement(Verdict.PASS, score, f"{summary}.", checks)
+
+
+def _unjudged(checks: tuple[CheckResult, ...], when: str) -> str:
+    if not checks:
+        return f"No checks to judge {when}."
+    nodata = sum(r.outcome is Outcome.NODATA for r in checks)
+    return f"No check could be judged {when} ({nodata} without data, {len(checks) - nodata} inconclusive)."
+
+
+def _names(results: Sequence[CheckResult]) -> str:
+    return ", ".join(r.name for r in results)

@@ -1,0 +1,319 @@
+"""The statistics behind the judge, kept apart from its rules and wording. Pure: numpy and scipy only.
+
+Every p-value here is one-sided ("the new side is worse in this direction") and deterministic: no
+resampling, no random noise, so the same points always give the same verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
+from scipy import special, stats
+
+from shepherd.domain.metrics import Point
+
+Floats = NDArray[np.float64]
+
+# Autocorrelation between neighbouring points is capped: above this the effective sample is so small
+# that the estimate of ρ itself is the noisiest number around.
+MAX_RHO = 0.8
+PRIOR_RHO, PRIOR_POINTS = 0.5, 10.0
+MIN_EXCEEDANCES = 12  # points beyond the pooled threshold: with fewer, no count reaches p < 0.0005
+TAIL_QUANTILE = 0.9  # the "tail" compared: p90 of the points is the highest an hour of 30 s points resolves
+LEVEL_WINDOW = 11  # timestamps in the running level both versions share (5 min at 30 s)
+BLOCK = 10  # points per block when measuring slow drift of event rates (5 min at 30 s)
+PAIRED_SHARE = 0.8  # this share of points at common timestamps makes two sides "the same minutes"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One side's points as arrays, in time order, without NaN or infinite values."""
+
+    t: Floats
+    v: Floats
+    w: Floats | None  # weights (e.g. requests) when every point has one
+
+    @property
+    def size(self) -> int:
+        return int(self.v.size)
+
+
+def sample(points: Sequence[Point]) -> Sample:
+    t = np.fromiter((p.t for p in points), dtype=np.float64, count=len(points))
+    v = np.fromiter((p.v for p in points), dtype=np.float64, count=len(points))
+    weighted = bool(points) and all(p.w is not None for p in points)
+    w = np.fromiter((p.w or 0.0 for p in points), dtype=np.float64, count=len(points)) if weighted else None
+    keep = np.isfinite(v) & np.isfinite(t)
+    if w is not None:
+        # A point without traffic has no ratio to speak of: it is a missing point, not a zero.
+        keep &= np.isfinite(w) & (w > 0)
+    if t.size > 1 and np.any(np.diff(t) < 0):
+        order = np.argsort(t, kind="stable")
+        t, v, keep = t[order], v[order], keep[order]
+        w = w[order] if w is not None else None
+    return Sample(t[keep], v[keep], w[keep] if w is not None else None)
+
+
+def lag1(x: Floats) -> float:
+    """Lag-1 autocorrelation of a series' ranks (0 when too short to say).
+
+    Ranks, because one GC spike in a short series otherwise dominates the variance and hides that
+    the other points wander together.
+    """
+    if x.size < 4:
+        return 0.0
+    d = stats.rankdata(x) - (x.size + 1) / 2
+    den = float(d @ d)
+    return float(d[1:] @ d[:-1]) / den if den > 0 else 0.0
+
+
+def inflation(*series: Floats) -> float:
+    """Variance inflation (1+ρ)/(1−ρ) of a mean over autocorrelated points (AR(1) approximation).
+
+    Metrics scraped every 30 s are not independent draws: a slow GC, a warm cache or a noisy neighbour
+    lasts minutes, and a Prometheus rate over 1 m sampled every 30 s shares half its data with the next
+    point. Tests that treat such points as independent are far too sure of themselves; this factor is
+    how much less sure to be. ρ is pooled over the sides (weighted by length) and, because a handful of
+    points cannot show their own autocorrelation, shrunk towards a prior ρ of 0.5 worth 10 points.
+    """
+    total = sum(s.size for s in series)
+    if total == 0:
+        return 1.0
+    observed = sum(lag1(s) * s.size for s in series)
+    rho = (observed + PRIOR_RHO * PRIOR_POINTS) / (total + PRIOR_POINTS)
+    rho = min(MAX_RHO, max(0.0, rho))
+    return (1 + rho) / (1 - rho)
+
+
+def deflate(p: float, factor: float) -> float:
+    """A one-sided p-value with its z-score shrunk by √factor (the autocorrelation correction)."""
+    if factor <= 1.0 or not 0.0 < p < 1.0:
+        return p
+    z = -float(special.ndtri(p))
+    return float(special.ndtr(-z / math.sqrt(factor)))
+
+
+def mann_whitney_p(new: Floats, old: Floats, *, greater: bool, factor: float) -> float:
+    """One-sided Mann–Whitney U: is `new` stochastically larger (or smaller) than `old`?"""
+    if new.size == 0 or old.size == 0 or np.ptp(np.concatenate([new, old])) == 0:
+        return 1.0
+    # Never method="exact": it is O(n·m) memory and slow at n≈600; the normal approximation with
+    # tie correction is accurate at the sizes we judge (≥ 5 points a side).
+    result = stats.mannwhitneyu(
+        new, old, alternative="greater" if greater else "less", method="asymptotic", use_continuity=True
+    )
+    return deflate(float(result.pvalue), factor)
+
+
+@dataclass(frozen=True)
+class Tail:
+    p: float
+    threshold: float
+    above_new: int  # new-side points beyond the threshold
+    expected: float  # ... and how many to expect if the sides did not differ
+
+
+def tail_p(new: Floats, old: Floats, *, upper: bool) -> Tail:
+    """Exceedance test: do more of the new side's points lie beyond the pooled p90 (or p10)?
+
+    Each side is first centred on its median and scaled by the spread of its *other* half (for the
+    upper tail: median − p25), so this sees a tail grown on one side only — some minutes slower,
+    none faster, as contention, GC pressure or a slow path do — and not a spread that grew both ways,
+    which is what a small canary's p95 looks like anyway (fewer requests behind each point).
+    Under "no difference" the count of new points beyond the pooled threshold is hypergeometric (a
+    permutation argument; no distribution assumed). Mann–Whitney does not see any of this when the
+    median holds (kayenta#780). Exceedances that come in runs count for less: the autocorrelation of
+    the old side's exceedances (valid under "no difference", and not diluted by a new side whose slow
+    minutes come in episodes) inflates the variance.
+    """
+    sign = 1.0 if upper else -1.0
+    a, b = _standardise(sign * new), _standardise(sign * old)
+    pooled = np.concatenate([a, b])
+    # p90 once there are enough points; before that a lower threshold (down to the upper quartile), as
+    # all of 4 exceedances falling on the new side is still only p ≈ 0.06.
+    q = min(TAIL_QUANTILE, max(0.75, 1 - MIN_EXCEEDANCES / pooled.size))
+    threshold = float(np.quantile(pooled, q))
+    beyond_all = int(np.count_nonzero(pooled > threshold))
+    k = int(np.count_nonzero(a > threshold))
+    expected = beyond_all * a.size / pooled.size
+    p = hypergeom_sf(k, pooled.size, beyond_all, a.size) if k > expected else 1.0
+    factor = inflation((b > threshold).astype(np.float64))
+    return Tail(deflate(p, factor), threshold, k, expected)
+
+
+def _standardise(x: Floats) -> Floats:
+    q25, q50 = np.quantile(x, [0.25, 0.5])
+    spread = float(q50 - q25)
+    if spread <= 0:
+        spread = float(np.ptp(x)) / 4 or 1.0
+    return np.asarray((x - q50) / spread)
+
+
+def hypergeom_sf(k: int, total: int, marked: int, drawn: int) -> float:
+    """P(X ≥ k) for X ~ Hypergeometric(total, marked, drawn), summed in log space (fast, exact)."""
+    low, high = max(k, 0, drawn - (total - marked)), min(marked, drawn)
+    if low > high:
+        return 0.0
+    x = np.arange(low, high + 1, dtype=np.float64)
+    log_pmf = (
+        _log_choose(marked, x) + _log_choose(total - marked, drawn - x) - _log_choose(total, float(drawn))
+    )
+    return float(min(1.0, np.exp(log_pmf).sum()))
+
+
+def _log_choose(n: float, k: Floats | float) -> Floats:
+    return np.asarray(special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1))
+
+
+def rate_p(
+    new_events: float,
+    new_exposure: float,
+    old_events: float,
+    old_exposure: float,
+    *,
+    null_ratio: float,
+    dispersion: float,
+    greater: bool,
+) -> float:
+    """Conditional test of two event rates: is the new rate above (below) `null_ratio` × the old one?
+
+    Given the total number of events, the new side's share is binomial with probability set by the
+    exposures (requests, or points) and the null ratio. This compares counts, not ranks, so a metric
+    that is mostly zeros still carries its evidence (kayenta#426): 0 errors in 40,000 requests against
+    9 in 12,000 is a difference, even though both medians are 0. Over-dispersion is handled
+    quasi-likelihood style by shrinking both counts by the dispersion factor (continuous extension of
+    the binomial through the regularised incomplete beta function).
+    """
+    a, b = new_events / dispersion, old_events / dispersion
+    share = new_exposure * null_ratio / (old_exposure + new_exposure * null_ratio)
+    if greater:
+        return 1.0 if a <= 0 else float(special.betainc(a, b + 1, share))
+    return 1.0 if b <= 0 else float(special.betainc(b, a + 1, 1 - share))
+
+
+def dispersion(sides: Sequence[tuple[Floats, Floats]], *, binomial: bool) -> float:
+    """Pearson dispersion of per-point event counts around each side's own rate (≥ 1).
+
+    `sides` holds (events, exposure) per point. A dispersion of 4 means the points scatter as if there
+    were a quarter of the events: bursts, retries, a flaky dependency.
+    """
+    num, dof = 0.0, 0
+    for events, exposure in sides:
+        total = float(exposure.sum())
+        rate = float(events.sum()) / total if total > 0 else 0.0
+        if events.size < 2 or rate <= 0 or (binomial and rate >= 1):
+            continue
+        expected = exposure * rate
+        var = expected * (1 - rate) if binomial else expected
+        num += float((((events - expected) ** 2) / var).sum())
+        dof += events.size - 1
+    return max(1.0, num / dof) if dof else 1.0
+
+
+def pearson_residuals(events: Floats, exposure: Floats) -> Floats:
+    total = float(exposure.sum())
+    rate = float(events.sum()) / total if total > 0 else 0.0
+    if rate <= 0:
+        return np.zeros_like(events)
+    expected = exposure * rate
+    return np.asarray((events - expected) / np.sqrt(expected))
+
+
+def paired(old: Sample, new: Sample) -> tuple[NDArray[np.intp], NDArray[np.intp]] | None:
+    """Indices of the points both sides have at the same timestamps, when most of them pair up.
+
+    That is canary mode: old and new version in the same minutes, sharing their load, their database
+    and their dependencies. Comparing them minute by minute removes all of that from the noise.
+    """
+    _, i_old, i_new = np.intersect1d(old.t, new.t, assume_unique=True, return_indices=True)
+    if i_old.size < 3 or i_old.size < PAIRED_SHARE * max(old.size, new.size):
+        return None
+    return i_old, i_new
+
+
+def shared_level(a: Floats, b: Floats) -> Floats:
+    """The running median of both aligned series pooled: what the two sides share at each moment.
+
+    Subtracting it leaves each side's own noise, plus half of any real difference between them (the
+    level sits between the sides), so tests on what is left still see a shift or a wider spread.
+    """
+    n = a.size
+    width = min(LEVEL_WINDOW, n if n % 2 else n - 1)
+    if width < 3:
+        return np.full(n, float(np.median(np.concatenate([a, b]))))
+    half = width // 2
+    windows = np.concatenate(
+        [sliding_window_view(np.pad(x, half, mode="reflect"), width) for x in (a, b)], axis=1
+    )
+    return np.asarray(np.median(windows, axis=1))
+
+
+def t_p(diff: float, se: float, dof: float, factor: float) -> float:
+    """One-sided p of a t statistic diff/se, made less sure by the autocorrelation factor."""
+    if se <= 0:
+        return 0.0 if diff > 0 else 1.0
+    # The standard error grows with the autocorrelation; the degrees of freedom stay (cutting them to
+    # n/factor as well makes a 5-point test unable to see even a tripling).
+    return float(special.stdtr(max(1.0, dof), -diff / (se * math.sqrt(max(1.0, factor)))))
+
+
+def paired_t_p(d: Floats, factor: float) -> float:
+    """Is the mean of the minute-by-minute differences above 0?"""
+    n = d.size
+    if n < 2:
+        return 1.0
+    return t_p(float(d.mean()), float(d.std(ddof=1)) / math.sqrt(n), n - 1, factor)
+
+
+def welch_t_p(a: Floats, b: Floats, factor: float) -> float:
+    """Welch's t: is the mean of `a` above the mean of `b`?"""
+    na, nb = a.size, b.size
+    if na < 2 or nb < 2:
+        return 1.0
+    va, vb = float(a.var(ddof=1)) / na, float(b.var(ddof=1)) / nb
+    se = math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1)) if va + vb > 0 else na + nb - 2
+    return t_p(float(a.mean() - b.mean()), se, dof, factor)
+
+
+def stratified_dispersion(
+    new_events: Floats, new_exposure: Floats, old_events: Floats, old_exposure: Floats
+) -> tuple[float, Floats]:
+    """Dispersion of the new side's share of each minute's events (canary mode), and its residuals.
+
+    Within one timestamp both versions see the same load and the same flaky dependency, so only what
+    differs between them remains: the test is not blunted by noise both versions share.
+    """
+    rate_new = float(new_events.sum() / new_exposure.sum())
+    rate_old = float(old_events.sum() / old_exposure.sum())
+    if rate_old <= 0 or rate_new <= 0:
+        return 1.0, np.zeros(0)  # all events on one side: no spread of a share to measure
+    ratio = rate_new / rate_old
+    total = new_events + old_events
+    share = new_exposure * ratio / (old_exposure + new_exposure * ratio)
+    keep = (total > 0) & (share > 0) & (share < 1)
+    if np.count_nonzero(keep) < 4:
+        return 1.0, np.zeros(0)
+    expected = total[keep] * share[keep]
+    residuals = (new_events[keep] - expected) / np.sqrt(expected * (1 - share[keep]))
+    return max(1.0, float((residuals**2).sum()) / (residuals.size - 1)), residuals
+
+
+def block_dispersion(events: Floats, exposure: Floats) -> float:
+    """Pearson dispersion of 5-minute block totals around the side's rate (0 when too few blocks).
+
+    Error ratios drift for minutes at a time (a flaky dependency, a retry storm); block totals show
+    that drift where per-point residuals and a lag-1 correlation underrate it.
+    """
+    blocks = events.size // BLOCK
+    if blocks < 3:
+        return 0.0
+    cut = blocks * BLOCK
+    e = events[-cut:].reshape(blocks, BLOCK).sum(axis=1)
+    x = exposure[-cut:].reshape(blocks, BLOCK).sum(axis=1)
+    return dispersion([(e, x)], binomial=False)

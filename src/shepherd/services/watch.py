@@ -1,0 +1,239 @@
+"""Use case: watch a deploy (the self-rescheduling `watch` job).
+
+Every interval, for the watch window: query each check for the new and the old version
+(same window, when the query can be split by version) or for the window after against the
+window before (and the same pair a week earlier), judge, store, and tell people when the
+verdict changes. State lives in the database, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from shepherd.domain.config import Check, Service, ShepherdConfig, render_template
+from shepherd.domain.jobs import NewJob
+from shepherd.domain.judge import judge_check, judge_deploy
+from shepherd.domain.metric_errors import MetricsError
+from shepherd.domain.metrics import (
+    CheckKind,
+    CheckResult,
+    CheckSpec,
+    Direction,
+    Outcome,
+    Point,
+    Series,
+    Verdict,
+)
+from shepherd.domain.model import Deploy, DeployStatus
+from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch, Window, windows
+from shepherd.services.jobs import JobContext
+from shepherd.services.metrics_port import MetricsSource
+from shepherd.services.notify import sync_job
+from shepherd.services.ports import UnitOfWork
+
+log = logging.getLogger("shepherd.watch")
+WATCH_JOB = "watch"
+
+
+def watch_job(deploy_id: int, run_at: datetime | None = None) -> NewJob:
+    return NewJob(
+        kind=WATCH_JOB,
+        payload={"deploy_id": deploy_id},
+        serial_key=f"watch:{deploy_id}",
+        coalesce=True,
+        deploy_id=deploy_id,
+        run_at=run_at,
+    )
+
+
+@dataclass(frozen=True)
+class WatchDeps:
+    config: ShepherdConfig
+    sources: Mapping[str, MetricsSource]
+
+
+def run_watch(ctx: JobContext, deps: WatchDeps) -> None:
+    deploy_id = int(ctx.payload["deploy_id"])
+    now = ctx.now()
+    with ctx.transaction() as uow:
+        deploy = uow.deploys.get(deploy_id)
+        if deploy is None:
+            return
+        service = deps.config.service(deploy.service)
+        watch = uow.watches.get(deploy_id) or start_watch(uow, deploy, service, deps.config)
+    if watch.finished:
+        return
+    stop = _stop_reason(deploy, service)
+    if stop is not None:
+        _finish_early(ctx, watch, stop)
+        return
+    assert service is not None
+    stored = [_look(deps, deploy, watch, check, now) for check in service.checks]
+    judgement = judge_deploy([s.result for s in stored], finished=now >= watch.ends_at)
+    after = replace(
+        watch,
+        verdict=judgement.verdict,
+        score=judgement.score,
+        reason=judgement.reason,
+        looks=watch.looks + 1,
+        last_look_at=now,
+        failed_at=watch.failed_at or (now if judgement.verdict is Verdict.FAIL else None),
+        finished=now >= watch.ends_at,
+    )
+    _record(ctx, watch, after, stored)
+    if not after.finished:
+        ctx.reschedule(
+            after_seconds=min(watch.interval_seconds, max(1.0, (watch.ends_at - now).total_seconds()))
+        )
+
+
+def start_watch(uow: UnitOfWork, deploy: Deploy, service: Service | None, config: ShepherdConfig) -> Watch:
+    assert deploy.id is not None
+    policy = service.policy(config.policies) if service is not None else config.policies
+    minutes, interval = policy.watch_minutes, policy.watch_interval_seconds
+    previous = uow.deploys.last_succeeded(
+        service=deploy.service, environment=deploy.environment, before=deploy
+    )
+    stable = (previous.version or previous.sha) if previous is not None else None
+    watch = Watch(
+        deploy_id=deploy.id,
+        started_at=deploy.started_at,
+        ends_at=deploy.started_at + timedelta(minutes=minutes),
+        interval_seconds=interval,
+        stable_version=stable,
+    )
+    uow.watches.save(watch)
+    return watch
+
+
+def _stop_reason(deploy: Deploy, service: Service | None) -> str | None:
+    if service is None:
+        return f"service {deploy.service!r} is no longer in shepherd.yaml"
+    if not service.checks:
+        return f"no checks are configured for {service.name}: add `checks` in shepherd.yaml to be watched"
+    if deploy.status in (DeployStatus.FAILED, DeployStatus.ROLLED_BACK):
+        return f"the deploy {deploy.status.value.replace('_', ' ')}: nothing left to watch"
+    return None
+
+
+def _finish_early(ctx: JobContext, watch: Watch, reason: str) -> None:
+    verdict = watch.verdict if watch.verdict is Verdict.FAIL else Verdict.INCONCLUSIVE
+    _record(ctx, watch, replace(watch, verdict=verdict, reason=reason, finished=True), [])
+
+
+def _record(ctx: JobContext, before: Watch, after: Watch, stored: Sequence[StoredCheck]) -> None:
+    with ctx.transaction() as uow:
+        for check in stored:
+            uow.watches.save_check(check)
+        uow.watches.save(after)
+        if after.verdict is not before.verdict or after.finished != before.finished:
+            text = f"verdict {after.verdict.value}: {after.reason}"
+            uow.watches.add_timeline(
+                TimelineEntry(
+                    at=ctx.now(),
+                    kind="verdict",
+                    text=text,
+                    deploy_id=after.deploy_id,
+                    data={"verdict": after.verdict.value, "score": after.score},
+                )
+            )
+            uow.jobs.enqueue(sync_job(after.deploy_id), now=ctx.now())  # every message shows it
+
+
+def spec_of(check: Check) -> CheckSpec:
+    return CheckSpec(
+        name=check.name,
+        kind=CheckKind(check.kind),
+        direction=Direction(check.direction),
+        tolerance=check.tolerance,
+        critical=check.critical,
+        min_points=check.min_points,
+    )
+
+
+def _look(deps: WatchDeps, deploy: Deploy, watch: Watch, check: Check, now: datetime) -> StoredCheck:
+    spec = spec_of(check)
+    canary = check.by_version and watch.stable_version is not None
+    mode = "canary" if canary else "before_after"
+    span = windows(deploy_start=watch.started_at, now=now, canary=canary, step_seconds=watch.step_seconds)
+    if span is None:
+        result = _unjudged(spec, Outcome.INCONCLUSIVE, "collecting data: judged once a few points are in")
+        return StoredCheck(watch.deploy_id, result, mode, (), (), now)
+    source = deps.sources.get(check.source)
+    if source is None:
+        result = _unjudged(spec, Outcome.NODATA, f"no {check.source} source configured (see the settings)")
+        return StoredCheck(watch.deploy_id, result, mode, (), (), now)
+    version = deploy.version or deploy.sha
+    old = watch.stable_version or version
+    try:
+        candidate = _fetch(source, check, deploy, version, old, span.candidate, watch.step_seconds)
+        baseline = _fetch(
+            source, check, deploy, old if canary else version, old, span.baseline, watch.step_seconds
+        )
+        seasonal = None
+        if span.seasonal is not None:
+            pair = [_fetch(source, check, deploy, version, old, w, watch.step_seconds) for w in span.seasonal]
+            seasonal = (pair[0], pair[1]) if pair[0] and pair[1] else None
+    except MetricsError as exc:
+        result = _unjudged(spec, Outcome.INCONCLUSIVE, f"the query failed: {exc}")
+        return StoredCheck(watch.deploy_id, result, mode, (), (), now)
+    result = judge_check(spec, baseline, candidate, seasonal=seasonal)
+    return StoredCheck(watch.deploy_id, result, mode, tuple(baseline), tuple(candidate), now)
+
+
+def _unjudged(spec: CheckSpec, outcome: Outcome, reason: str) -> CheckResult:
+    return CheckResult(name=spec.name, outcome=outcome, reason=reason, critical=spec.critical)
+
+
+def _fetch(
+    source: MetricsSource,
+    check: Check,
+    deploy: Deploy,
+    version: str,
+    stable: str,
+    window: Window,
+    step: float,
+) -> list[Point]:
+    values = {
+        "service": deploy.service,
+        "environment": deploy.environment,
+        "version": version,
+        "stable_version": stable,
+        "sha": deploy.sha,
+    }
+    points = _merge(
+        source.query_range(
+            render_template(check.query, values), start=window.start, end=window.end, step_seconds=step
+        ),
+        summed=check.kind == "count",
+    )
+    if check.weight_query is None:
+        return points
+    # A weight query gives a rate (requests per second): per point that is rate × step requests.
+    weights = {
+        p.t: p.v * step
+        for p in _merge(
+            source.query_range(
+                render_template(check.weight_query, values),
+                start=window.start,
+                end=window.end,
+                step_seconds=step,
+            ),
+            summed=True,
+        )
+    }
+    return [Point(p.t, p.v, weights.get(p.t)) for p in points]
+
+
+def _merge(series: Sequence[Series], *, summed: bool) -> list[Point]:
+    """One series per query is expected; several are summed (counts) or averaged (the rest)."""
+    if len(series) == 1:
+        return list(series[0].points)
+    by_time: dict[float, list[float]] = {}
+    for one in series:
+        for point in one.points:
+            by_time.setdefault(point.t, []).append(point.v)
+    return [Point(t, sum(vs) if summed else sum(vs) / len(vs)) for t, vs in sorted(by_time.items())]
