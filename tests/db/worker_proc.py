@@ -34,7 +34,10 @@ def main() -> None:
 
     def sleepy(ctx: JobContext) -> None:
         if ctx.job.attempts == 1:
-            (workdir / f"started-{os.getpid()}").write_text(str(ctx.job.id))
+            # Written aside and renamed so the test never reads a created-but-empty file.
+            pending = workdir / f"pending-{os.getpid()}"
+            pending.write_text(str(ctx.job.id))
+            os.replace(pending, workdir / f"started-{os.getpid()}")
             time.sleep(120)  # killed here
         record_effect(ctx)
 
