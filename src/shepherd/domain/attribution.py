@@ -61,8 +61,7 @@ def assign_pull_requests(commits: Sequence[RawCommit], head: str) -> dict[str, _
     line = mainline(commits, head)
     assigned: dict[str, _PullRequest] = {}
     for sha in line:
-        commit = by_sha[sha]
-        assigned[sha] = _PullRequest(pr_number_from_subject(commit.subject), None, None)
+        assigned[sha] = _own_pr(by_sha[sha].subject)
     for sha in reversed(line):  # oldest merge first claims shared side commits
         merge = by_sha[sha]
         if not merge.is_merge:
@@ -80,8 +79,18 @@ def assign_pull_requests(commits: Sequence[RawCommit], head: str) -> dict[str, _
             assigned[side] = pr
             stack.extend(by_sha[side].parents)
     for commit in commits:  # side commits of merges outside the range
-        assigned.setdefault(commit.sha, _PullRequest(pr_number_from_subject(commit.subject), None, None))
+        if commit.sha not in assigned:
+            assigned[commit.sha] = _own_pr(commit.subject)
     return assigned
+
+
+_NO_PR = _PullRequest(None, None, None)
+
+
+def _own_pr(subject: str) -> _PullRequest:
+    """A commit's own PR, from a squash-merge subject "… (#123)"; most commits have none."""
+    number = pr_number_from_subject(subject)
+    return _NO_PR if number is None else _PullRequest(number, None, None)
 
 
 def prs_without_merger(commits: Sequence[RawCommit], head: str, paths: Sequence[str] = ()) -> list[int]:
@@ -175,10 +184,11 @@ class _Resolver:
 
     def __init__(self, directory: PeopleDirectory) -> None:
         self._directory = directory
-        self._seen: dict[tuple[Identity, str | None], PersonRef] = {}
+        self._seen: dict[tuple[str, str, str | None], PersonRef] = {}
 
     def __call__(self, identity: Identity, *, login: str | None = None) -> PersonRef:
-        key = (identity, login)
+        # Plain strings, not the Identity: a dataclass hash is a Python call, ~15,000 of them a range.
+        key = (identity.name, identity.email, login)
         found = self._seen.get(key)
         if found is None:
             found = self._seen[key] = self._directory.resolve(identity, login=login)
@@ -190,8 +200,15 @@ def collect_people(changes: Sequence[Change]) -> list[DeployPerson]:
     people: dict[str, DeployPerson] = {}
     counted: dict[str, set[str]] = {}  # shas already listed per person (a list alone is O(n²))
 
+    # Caches of pure functions of a ref, keyed by object id: the resolver hands out one object per
+    # person, and hashing a dataclass is a Python call per lookup. Every ref stays alive in `changes`,
+    # so ids are not reused; two equal refs that are distinct objects just compute the same answer twice.
+    keys: dict[int, str] = {}
+
     def add(ref: PersonRef, role: Role, change: Change) -> None:
-        key = person_key(ref)
+        key = keys.get(id(ref))
+        if key is None:
+            key = keys[id(ref)] = person_key(ref)
         entry = people.get(key)
         if entry is None:
             entry = people[key] = DeployPerson(ref=ref)
@@ -204,9 +221,14 @@ def collect_people(changes: Sequence[Change]) -> list[DeployPerson]:
             counted[key].add(change.sha)
             entry.change_shas.append(change.sha)
 
+    human: dict[int, bool] = {}  # is_person once per author, not once per change
     for change in changes:
-        if is_person(Identity(change.author.name, change.author.email)):
-            add(change.author, Role.AUTHOR, change)
+        author = change.author
+        known = human.get(id(author))
+        if known is None:
+            known = human[id(author)] = is_person(Identity(author.name, author.email))
+        if known:
+            add(author, Role.AUTHOR, change)
         for co in change.coauthors:
             add(co, Role.COAUTHOR, change)
     for change in changes:

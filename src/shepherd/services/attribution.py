@@ -18,6 +18,7 @@ from shepherd.domain.jobs import Transient
 from shepherd.domain.model import AttributionState, Changeset, Deploy, Identity, RawCommit
 from shepherd.domain.people import PeopleDirectory
 from shepherd.domain.text import plural
+from shepherd.services.collector import collector_paused
 from shepherd.services.jobs import JobContext
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import ChangeSource, ChangeSources, PullRequestSource
@@ -58,19 +59,21 @@ def attribute_changes(ctx: JobContext, deps: AttributionDeps) -> None:
             raise ChangeSourceError(f"service {deploy.service!r} is no longer in shepherd.yaml")
         source = deps.change_sources.for_repository(service.repository)
         span = _find_range(source, deploy, previous.sha if previous else None)
-        commits = [] if span.empty else list(source.commits(base=span.base, head=span.head))
-        mergers, lookup_notes = _pr_mergers(deps, service, commits, span.head)
-        changeset = build_changeset(
-            AttributionInput(
-                commits=commits,
-                head_sha=span.head,
-                base_sha=span.base,
-                service=service,
-                directory=PeopleDirectory(deps.config.people),
-                pr_mergers=mergers,
-                notes=span.notes + lookup_notes,
+        with collector_paused():
+            commits = [] if span.empty else list(source.commits(base=span.base, head=span.head))
+        mergers, lookup_notes = _pr_mergers(deps, service, commits, span.head)  # HTTP: collector on
+        with collector_paused():
+            changeset = build_changeset(
+                AttributionInput(
+                    commits=commits,
+                    head_sha=span.head,
+                    base_sha=span.base,
+                    service=service,
+                    directory=PeopleDirectory(deps.config.people),
+                    pr_mergers=mergers,
+                    notes=span.notes + lookup_notes,
+                )
             )
-        )
     except ChangeSourceError as exc:
         if isinstance(exc, Transient) and ctx.job.attempts < ctx.job.max_attempts:
             raise  # the remote may come back: retried with backoff
