@@ -5,13 +5,21 @@ Per check, pure and deterministic. The tests, and why these ones:
 - Error ratios with request volumes, and sparse counts, are compared as event rates (a conditional
   binomial test, quasi-likelihood for over-dispersion), not as ranks of mostly-zero points: Kayenta's
   Mann–Whitney passes 0 → a few errors a minute because the medians are both 0 (kayenta#426).
-- Everything else gets Mann–Whitney U on the points (a shift of the typical value) and an exceedance
-  test on the tail (p90 of the points), which sees a wider or heavier-tailed distribution with an
-  unchanged median (kayenta#780).
+- Everything else gets Mann–Whitney U on the points (a shift of the typical value) and a test on the
+  tail, which sees a wider or heavier-tailed distribution with an unchanged median (kayenta#780). In
+  canary mode (both versions in the same minutes) that is a sign test on the paired differences that
+  stray far from their median: what both versions share cancels minute by minute, so with nothing
+  changed they stray as often up as down, while some minutes ×3 or slow episodes stray one way only.
+  Otherwise it is an exceedance test (p90 of the points, each side about its own median).
 - The tolerance is built into the null hypothesis, not checked afterwards: the new side is compared
   with the old side made `tolerance` worse, so "significant" means "significantly beyond what you said
   you accept". A week-ago pair, when given, can only excuse: the old side is also made as much worse
-  as the same hour a week ago became (the daily traffic cycle), never better.
+  as the same hour a week ago became (the daily traffic cycle), never better. The tail test compares
+  shapes (each side about its own median), which a factor on the level does not change, so it gets
+  its own excuse: each old point in the tested half moves out as far as the week-ago quantile at its
+  rank moved beyond the week-ago median (a daily batch job inside the hour widens the tail on top of
+  the level); never inwards. The tail must also be heavier than the same hour's a week ago
+  (intersection–union: both comparisons must find it, so the larger p is the test's).
 - Points 30 s apart are autocorrelated; z-scores are shrunk by the AR(1) variance inflation.
 """
 
@@ -38,6 +46,7 @@ from shepherd.domain.judge_stats import (
     sample,
     shared_level,
     stratified_dispersion,
+    symmetry_p,
     tail_p,
     welch_t_p,
 )
@@ -280,7 +289,7 @@ def _shape_findings(ctx: Context, old: Sample, new: Sample, ups: tuple[bool, ...
             x = replace(x, new_r=a - level, ok_r=b - level, diff=a - b)
         findings.append(_location(x, up, season, logs))
         if ctx.spec.kind is not CheckKind.RATIO:  # a ratio's tail is its error bursts: the level says enough
-            findings.append(_tail_finding(ctx, x, up))
+            findings.append(_tail_finding(ctx, x, up, logs))
     return findings
 
 
@@ -329,19 +338,59 @@ def _location(x: Compared, up: bool, season: float, logs: bool) -> Finding:
     return Finding("t", test, up, p, median_old, median_new, beyond, season, "median")
 
 
-def _tail_finding(ctx: Context, x: Compared, up: bool) -> Finding:
+def _tail_finding(ctx: Context, x: Compared, up: bool, logs: bool) -> Finding:
     q = TAIL_QUANTILE if up else 1 - TAIL_QUANTILE
     season = _season(ctx, up, lambda s: float(np.quantile(s.v, q)))
-    tail = tail_p(*x.tested(), upper=up)
+    new_t, ok_t = x.tested()
+    if x.diff is not None:  # canary mode: the minute-by-minute differences, stray up vs down
+        p, test = symmetry_p(x.diff, upper=up), "tail symmetry of the paired differences"
+    else:
+        before = tail_p(new_t, _tail_excuse(ctx, ok_t, up, logs), upper=up).p
+        p = max(before, _week_tail_p(ctx, new_t, up, logs))
+        test = f"tail exceedance (p{round(q * 100)})"
     q_old, q_new = float(np.quantile(x.old, q)), float(np.quantile(x.new, q))
     label = f"p{round(q * 100)}"
     kind = ctx.spec.kind
     note = f" while the median went {_fmt(kind, _median(x.old))} → {_fmt(kind, _median(x.new))}"
     limit = q_old * _null(ctx, up, season)
     beyond = q_new > limit if up else q_new < limit
-    return Finding(
-        "tail", f"tail exceedance ({label})", up, tail.p, q_old, q_new, beyond, season, label, note
-    )
+    return Finding("tail", test, up, p, q_old, q_new, beyond, season, label, note)
+
+
+def _week_tail_p(ctx: Context, new_t: Floats, up: bool, logs: bool) -> float:
+    """The tail after the deploy against the same hour a week ago (0, no objection, without a week).
+
+    The tail test must find the hour after worse than both the hour before (excused by the week-ago
+    move) and the same hour a week ago: an intersection–union test, so taking the larger p needs no
+    correction. A batch job or a traffic peak that widens this hour's tail every day is in the
+    week-ago hour too, while a regression is worse than both.
+    """
+    if ctx.week is None:
+        return 0.0
+    week_after = ctx.week[1].v
+    if week_after.size < 2 or (logs and week_after.min() <= 0):
+        return 0.0
+    return tail_p(new_t, np.log(week_after) if logs else week_after, upper=up).p
+
+
+def _tail_excuse(ctx: Context, ok: Floats, up: bool, logs: bool) -> Floats:
+    """The old side with its tested half of the tail moved out as the same hour's did a week ago.
+
+    On the tested scale (log for positive values), relative to the week-ago median's move, which the
+    level test already excuses; never inwards (see the module docstring).
+    """
+    if ctx.week is None or ok.size < 2:
+        return ok
+    before, after = ctx.week
+    if logs and min(before.v.min(), after.v.min()) <= 0:
+        return ok
+    scale: Callable[[Floats], Floats] = np.log if logs else np.asarray
+    u = (np.argsort(np.argsort(ok, kind="stable")) + 0.5) / ok.size
+    moved = np.quantile(scale(after.v), np.append(u, 0.5)) - np.quantile(scale(before.v), np.append(u, 0.5))
+    beyond = moved[:-1] - moved[-1]
+    if up:
+        return ok + np.where(u > 0.5, np.maximum(beyond, 0.0), 0.0)
+    return ok + np.where(u < 0.5, np.minimum(beyond, 0.0), 0.0)
 
 
 def _worst_acceptable(ctx: Context, old: Floats, up: bool, season: float, nonnegative: bool) -> Floats:

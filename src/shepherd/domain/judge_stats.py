@@ -28,6 +28,7 @@ TAIL_QUANTILE = 0.9  # the "tail" compared: p90 of the points is the highest an 
 LEVEL_WINDOW = 11  # timestamps in the running level both versions share (5 min at 30 s)
 BLOCK = 10  # points per block when measuring slow drift of event rates (5 min at 30 s)
 PAIRED_SHARE = 0.8  # this share of points at common timestamps makes two sides "the same minutes"
+SYMMETRY_REACH = 4.0  # how far beyond its median, in lower-half spreads, a paired difference strays
 
 
 @dataclass(frozen=True)
@@ -317,3 +318,28 @@ def block_dispersion(events: Floats, exposure: Floats) -> float:
     e = events[-cut:].reshape(blocks, BLOCK).sum(axis=1)
     x = exposure[-cut:].reshape(blocks, BLOCK).sum(axis=1)
     return dispersion([(e, x)], binomial=False)
+
+
+def symmetry_p(d: Floats, *, upper: bool, reach: float = SYMMETRY_REACH) -> float:
+    """Canary mode: do the minute-by-minute differences stray further up than down (or down than up)?
+
+    Both versions see the same minutes, so what the shared load, database and dependencies do cancels
+    in new − old; what is left is each version's own noise, and if the new one is no worse than the old
+    (whatever their levels), that is as likely to stray `reach` × its lower-half spread above its median
+    as below it. Given how many differences stray that far, the count above is then Binomial(½) (a sign
+    test on the extremes). Some minutes ×3, or slow episodes, pile up on one side only. Straying that
+    comes in runs counts for less: the autocorrelation of the strays on the untested side (the same as
+    on the tested side when nothing changed, and not diluted by slow episodes) inflates the variance.
+    """
+    if d.size < 4:
+        return 1.0
+    x = (d if upper else -d) - float(np.median(d))
+    spread = -float(np.quantile(x, 0.25))
+    if spread <= 0:
+        return 1.0
+    above, below = x > reach * spread, x < -reach * spread
+    k, total = int(np.count_nonzero(above)), int(np.count_nonzero(above | below))
+    if 2 * k <= total:
+        return 1.0
+    p = float(stats.binom.sf(k - 1, total, 0.5))
+    return deflate(p, inflation(below.astype(np.float64)))
