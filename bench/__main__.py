@@ -1,4 +1,5 @@
-"""`python -m bench [attribution] [api] [notify]`: run benchmarks, print them, rewrite bench/RESULTS.md."""
+"""`python -m bench [attribution] [api] [notify] [judge] [watch] [storm]`: run benchmarks, print them, rewrite
+bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from bench import api, attribution, notify, report
+from bench import alert_storm, api, attribution, judge_quality, notify, report, watch_scale
 from bench.common import Section
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
     "attribution": lambda args: attribution.run(repeat=args.repeat),
     "api": lambda args: api.run(requests=args.requests),
     "notify": lambda args: notify.run(deploys=args.deploys),
+    "judge": lambda args: judge_quality.run(),
+    "watch": lambda args: watch_scale.run(),
+    "storm": lambda args: alert_storm.run(),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,15 +18,24 @@ from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.adapters.git import GitMirrors
 from shepherd.adapters.github_api import GithubApi
 from shepherd.adapters.metric_sources import build_metric_sources
+from shepherd.adapters.pagerduty import PagerDutyEvents
+from shepherd.adapters.rollback_runner import SubprocessRollbackRunner
 from shepherd.adapters.slack import SlackNotifier
+from shepherd.adapters.slack_response import SlackResponses
 from shepherd.domain.config import ShepherdConfig
 from shepherd.entrypoints.worker import Worker
+from shepherd.services.alert_notes import NOTE_JOB, NoteDeps, post_note
+from shepherd.services.alert_routing import route_alerts
+from shepherd.services.alerts import PAGER_JOB, ROUTE_JOB, AlertDeps
 from shepherd.services.attribution import AttributionDeps, attribute_changes
 from shepherd.services.deploys import ATTRIBUTE_JOB
 from shepherd.services.jobs import Handler, JobContext, JobRunner
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import SYNC_JOB, NotifyDeps, sync_messages
+from shepherd.services.paging import PagingDeps, page_pagerduty
 from shepherd.services.ports import Notifier
+from shepherd.services.rollback import ROLLBACK_JOB, RollbackDeps, run_rollback
+from shepherd.services.slack_replies import REPLY_JOB, send_reply
 from shepherd.services.watch import WATCH_JOB, WatchDeps, run_watch
 from shepherd.settings import Settings
 
@@ -137,7 +147,47 @@ def default_handlers(settings: Settings, config: ShepherdConfig, notifier: Notif
     def look(ctx: JobContext) -> None:
         run_watch(ctx, watch)
 
-    return {ATTRIBUTE_JOB: attribute, SYNC_JOB: sync, WATCH_JOB: look}
+    handlers: dict[str, Handler] = {ATTRIBUTE_JOB: attribute, SYNC_JOB: sync, WATCH_JOB: look}
+    handlers.update(alert_handlers(settings, config))
+    notes = NoteDeps(
+        notifier=notifier,
+        window_minutes={s.name: s.policy(config.policies).correlation_minutes for s in config.services},
+    )
+    handlers[NOTE_JOB] = lambda ctx: post_note(ctx, notes)
+    return handlers
+
+
+def alert_handlers(settings: Settings, config: ShepherdConfig) -> dict[str, Handler]:
+    keyed = any(s.pagerduty_routing_key for s in config.services) or any(
+        p.pagerduty_routing_key for p in config.people
+    )
+    routing = AlertDeps(config=config, pagerduty=keyed)
+    paging = PagingDeps(
+        config=config,
+        pager=PagerDutyEvents(settings.pagerduty_events_url, timeout=settings.metrics_timeout_seconds),
+        environ=os.environ,
+        public_url=settings.public_url,
+    )
+
+    rollback = RollbackDeps(
+        config=config, runner=SubprocessRollbackRunner(), environ=os.environ, public_url=settings.public_url
+    )
+
+    def route(ctx: JobContext) -> None:
+        route_alerts(ctx, routing)
+
+    def page(ctx: JobContext) -> None:
+        page_pagerduty(ctx, paging)
+
+    def roll_back(ctx: JobContext) -> None:
+        run_rollback(ctx, rollback)
+
+    responses = SlackResponses(api_url=settings.slack_api_url)
+
+    def reply(ctx: JobContext) -> None:
+        send_reply(ctx, responses)
+
+    return {ROUTE_JOB: route, PAGER_JOB: page, ROLLBACK_JOB: roll_back, REPLY_JOB: reply}
 
 
 def metric_sources(settings: Settings) -> dict[str, MetricsSource]:

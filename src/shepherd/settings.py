@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_signing_secret: SecretStr | None = None
     github_webhook_secret: SecretStr | None = None
+    # Alert webhooks: a bearer token, or /webhooks/<source>/<secret> for tools that send no headers.
+    alert_webhook_secret: SecretStr | None = None
     github_token: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     public_url: str = "http://127.0.0.1:8000"
@@ -34,6 +36,8 @@ class Settings(BaseSettings):
     datadog_api_key: SecretStr | None = None
     datadog_app_key: SecretStr | None = None
     metrics_timeout_seconds: float = Field(default=10.0, gt=0)
+    # PagerDuty Events API v2 base (EU accounts: https://events.eu.pagerduty.com); tests use a fake.
+    pagerduty_events_url: str = "https://events.pagerduty.com"
     # Worker tuning: the defaults suit one process; tests shorten them.
     worker_concurrency: int = Field(default=1, ge=1, le=64)
     job_lease_seconds: float = Field(default=120.0, gt=0)
@@ -61,7 +65,9 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 8 characters (or unset)")
         return value
 
-    @field_validator("public_url", "slack_api_url", "github_api_url", "datadog_api_url")
+    @field_validator(
+        "public_url", "slack_api_url", "github_api_url", "datadog_api_url", "pagerduty_events_url"
+    )
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

@@ -71,6 +71,7 @@ class FakeSlack:
         self.uploads: dict[str, Upload] = {}
         self.users: dict[str, str] = {}  # email → user id
         self.channels: dict[str, str] = {}  # "#name" → id
+        self.responses: list[tuple[str, dict[str, Any]]] = []  # (path, body) posted to response_urls
         self._ts = itertools.count(1)
         self._failures: list[tuple[str, int, dict[str, str], str, bool]] = []
         self.errors: dict[tuple[str, str], str] = {}  # (method, channel/target) → error code
@@ -238,6 +239,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         parsed = urlparse(self.path)
+        if "/actions/" in parsed.path:  # a press's response_url (hooks.slack.com/actions/… in Slack)
+            self._response(parsed.path)
+            return
         if "/upload/" in parsed.path:
             self._upload(parsed.path.rsplit("/", 1)[-1])
             return
@@ -262,6 +266,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _response(self, path: str) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.slack.lock:
+            self.slack.responses.append((path, json.loads(raw or b"{}")))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
 
     def _upload(self, file_id: str) -> None:
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -19,12 +19,12 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -253,43 +253,83 @@ def free_port() -> int:
             return port
 
 
-def write_config(path: Path, targets: list[str], *, interval: str = "1s") -> Path:
+def write_config(
+    path: Path,
+    targets: list[str],
+    *,
+    interval: str = "1s",
+    rules: list[dict[str, Any]] | None = None,
+    alertmanagers: list[str] | None = None,
+) -> Path:
+    """prometheus.yml for `targets`; with `rules` (alerting/recording rule dicts, one group,
+    written next to it as rules.yml) and `alertmanagers` ("host:port") it evaluates and sends."""
     # JSON is YAML: no quoting surprises, and still readable when a test fails.
-    config = {
+    config: dict[str, Any] = {
         "global": {"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": interval},
         "scrape_configs": [{"job_name": "demo", "static_configs": [{"targets": targets}]}],
     }
+    if rules:
+        rules_path = path.with_name("rules.yml")
+        rules_path.write_text(json.dumps({"groups": [{"name": "test", "rules": rules}]}, indent=2))
+        config["rule_files"] = [str(rules_path)]
+    if alertmanagers:
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]}
     path.write_text(json.dumps(config, indent=2))
     return path
 
 
 @contextmanager
 def running_prometheus(
-    targets: list[str], workdir: Path, *, binary: str | None = None, ready_timeout: float = 30.0
+    targets: list[str],
+    workdir: Path,
+    *,
+    binary: str | None = None,
+    ready_timeout: float = 30.0,
+    rules: list[dict[str, Any]] | None = None,
+    alertmanagers: list[str] | None = None,
 ) -> Iterator[RunningPrometheus]:
-    """Start the real binary on a free loopback port; stop it on the way out, whatever happened."""
+    """Start the real binary on a free loopback port; stop it on the way out, whatever happened.
+
+    `rules` and `alertmanagers` as in `write_config` (see alertmanager_harness for both).
+    """
     binary = binary or find_prometheus()
     if binary is None:
         raise FileNotFoundError("prometheus binary not found (Debian package `prometheus`)")
     workdir.mkdir(parents=True, exist_ok=True)
-    config = write_config(workdir / "prometheus.yml", targets)
+    config = write_config(workdir / "prometheus.yml", targets, rules=rules, alertmanagers=alertmanagers)
+    running = start_on_free_port(
+        "prometheus", lambda: _start(binary, config, workdir), lambda r: _wait_ready(r, ready_timeout)
+    )
+    try:
+        yield running
+    finally:
+        _stop(running.process)
+
+
+class _Started(Protocol):
+    @property
+    def process(self) -> subprocess.Popen[bytes]: ...
+
+    def log_tail(self, lines: int = 30) -> str: ...
+
+
+S = TypeVar("S", bound=_Started)
+
+
+def start_on_free_port(name: str, start: Callable[[], S], ready: Callable[[S], bool]) -> S:
+    """Start a binary on a free port, again when another process took the port first (3 tries)."""
     for _ in range(3):  # another process may grab the free port between our check and its bind
-        running = _start(binary, config, workdir)
+        running = start()
         try:
-            if _wait_ready(running, ready_timeout):
-                break
+            if ready(running):
+                return running
         except BaseException:
             _stop(running.process)
             raise
         _stop(running.process)
         if "address already in use" not in running.log_tail().lower():
-            raise RuntimeError(f"prometheus exited at startup:\n{running.log_tail()}")
-    else:
-        raise RuntimeError("prometheus found no free port in 3 tries")
-    try:
-        yield running
-    finally:
-        _stop(running.process)
+            raise RuntimeError(f"{name} exited at startup:\n{running.log_tail()}")
+    raise RuntimeError(f"{name} found no free port in 3 tries")
 
 
 def _start(binary: str, config: Path, workdir: Path) -> RunningPrometheus:
@@ -300,6 +340,7 @@ def _start(binary: str, config: Path, workdir: Path) -> RunningPrometheus:
         f"--config.file={config}",
         f"--storage.tsdb.path={workdir / f'data-{port}'}",
         f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.external-url=http://127.0.0.1:{port}",  # alerts' generatorURL: not the hostname
         "--storage.tsdb.retention.time=1h",
         "--log.level=info",
     ]

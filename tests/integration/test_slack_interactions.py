@@ -33,13 +33,22 @@ def world_with_secret(make_world: Callable[..., World], demo_repo: Any) -> Any:
 
 
 def press(
-    world: World, action: str, deploy_id: int | str, user: str, *, secret: str = SECRET, age: float = 0
+    world: World,
+    action: str,
+    deploy_id: int | str,
+    user: str,
+    *,
+    secret: str = SECRET,
+    age: float = 0,
+    response_url: str | None = None,
 ) -> Any:
-    payload = {
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user, "name": "slackname"},
         "actions": [{"action_id": action, "value": str(deploy_id)}],
     }
+    if response_url is not None:
+        payload["response_url"] = response_url
     body = urlencode({"payload": json.dumps(payload)}).encode()
     stamp = str(int(time.time() - age))
     signature = (

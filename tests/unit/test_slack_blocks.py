@@ -4,7 +4,8 @@ import pytest
 
 from shepherd.adapters.slack import SlackNotifier
 from shepherd.adapters.slack_blocks import MAX_BLOCKS, attachments, blocks, mrkdwn
-from shepherd.domain.messages import Button, Message, Section, Tone, link, mention, plain
+from shepherd.domain.compose import ROLLBACK
+from shepherd.domain.messages import Button, Confirm, Message, Section, Tone, link, mention, plain
 
 
 def test_markup_becomes_slack_links_and_mentions_and_the_rest_is_escaped() -> None:
@@ -44,6 +45,42 @@ def test_limits_fifty_blocks_and_three_thousand_characters() -> None:
     assert all(len(b["text"]["text"]) <= 3000 for b in out if "text" in b)
     huge = blocks(Message(title="x", text="x", sections=(Section(None, ("y" * 5000,)),)))
     assert len(huge[1]["text"]["text"]) == 3000 and huge[1]["text"]["text"].endswith("…")
+
+
+def test_the_rollback_button_asks_for_confirmation_first() -> None:
+    confirm = Confirm(
+        title="Roll back?",
+        text=f"Roll {link('checkout', 'https://x')} → production back from abc1234 to 0123456?",
+        ok="Roll back",
+    )
+    message = Message(title="t", text="t", buttons=(Button(ROLLBACK, "↩ Roll back", "7", "danger", confirm),))
+    (button,) = next(b for b in blocks(message) if b["type"] == "actions")["elements"]
+    assert button["action_id"] == "rollback" and button["value"] == "7" and button["style"] == "danger"
+    assert button["confirm"] == {
+        "title": {"type": "plain_text", "text": "Roll back?", "emoji": True},
+        "text": {
+            "type": "plain_text",
+            "text": "Roll checkout (https://x) → production back from abc1234 to 0123456?",
+            "emoji": True,
+        },
+        "confirm": {"type": "plain_text", "text": "Roll back", "emoji": True},
+        "deny": {"type": "plain_text", "text": "Cancel", "emoji": True},
+        "style": "danger",
+    }
+    plain_button = blocks(Message(title="t", text="t", buttons=(Button("a", "A", "1"),)))[-1]["elements"][0]
+    assert "confirm" not in plain_button
+
+
+def test_confirmation_dialogs_respect_block_kit_limits() -> None:
+    confirm = Confirm(title="T" * 150, text="x" * 500, ok="O" * 40, deny="D" * 40)
+    (button,) = blocks(Message(title="t", text="t", buttons=(Button(ROLLBACK, "R", "1", None, confirm),)))[
+        -1
+    ]["elements"]
+    dialog = button["confirm"]
+    assert len(dialog["title"]["text"]) == 100 and dialog["title"]["text"].endswith("…")
+    assert len(dialog["text"]["text"]) == 300
+    assert len(dialog["confirm"]["text"]) == 30 and len(dialog["deny"]["text"]) == 30
+    assert dialog["style"] == "primary"  # only a danger button gets a red confirm
 
 
 def test_slack_client_honours_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:

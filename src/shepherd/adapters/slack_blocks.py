@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from shepherd.domain.messages import LINK_RE, MENTION_RE, Message, Tone
+from shepherd.domain.messages import LINK_RE, MENTION_RE, Button, Confirm, Message, Tone, plain
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
 MAX_BUTTON_LABEL = 75
+MAX_CONFIRM_TITLE = 100  # Block Kit confirmation dialog limits
+MAX_CONFIRM_TEXT = 300
+MAX_CONFIRM_BUTTON = 30
 COLORS = {
     Tone.INFO: "#4a90d9",
     Tone.PROGRESS: "#4a90d9",
@@ -88,7 +91,7 @@ def blocks(message: Message) -> list[dict[str, Any]]:
         tail.append(
             {
                 "type": "actions",
-                "elements": [_button(b.action_id, b.label, b.value, b.style) for b in message.buttons],
+                "elements": [_button(b) for b in message.buttons],
             }
         )
     room = MAX_BLOCKS - len(tail)
@@ -97,16 +100,37 @@ def blocks(message: Message) -> list[dict[str, Any]]:
     return body + tail
 
 
-def _button(action_id: str, label: str, value: str, style: str | None) -> dict[str, Any]:
+def _button(b: Button) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": label[:MAX_BUTTON_LABEL], "emoji": True},
-        "value": value,
+        "action_id": b.action_id,
+        "text": {"type": "plain_text", "text": _cut(b.label, MAX_BUTTON_LABEL), "emoji": True},
+        "value": b.value,
     }
-    if style:
-        button["style"] = style
+    if b.style:
+        button["style"] = b.style
+    if b.confirm is not None:
+        button["confirm"] = confirm_dialog(b.confirm, danger=b.style == "danger")
     return button
+
+
+def confirm_dialog(confirm: Confirm, *, danger: bool = True) -> dict[str, Any]:
+    """Block Kit's confirmation dialog: Slack asks before the press reaches Shepherd."""
+
+    def text(value: str, limit: int) -> dict[str, Any]:
+        return {"type": "plain_text", "text": _cut(plain(value), limit), "emoji": True}
+
+    return {
+        "title": text(confirm.title, MAX_CONFIRM_TITLE),
+        "text": text(confirm.text, MAX_CONFIRM_TEXT),
+        "confirm": text(confirm.ok, MAX_CONFIRM_BUTTON),
+        "deny": text(confirm.deny, MAX_CONFIRM_BUTTON),
+        "style": "danger" if danger else "primary",
+    }
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def attachments(message: Message) -> list[dict[str, Any]]:

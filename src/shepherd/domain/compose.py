@@ -14,6 +14,7 @@ from shepherd.domain.text import duration, plural
 
 ACK = "shepherd_ack"
 WRONG = "shepherd_wrong"
+ROLLBACK = "rollback"  # the value is the deploy id; asks for confirmation first
 MAX_LISTED = 15  # changes per person in a message before "+N more"
 
 _TONES = {
@@ -56,7 +57,13 @@ def health_line(view: DeployView) -> str | None:
         return f"❔ Health: could not judge — {watch.reason}"
     if watch.finished:
         minutes = (watch.ends_at - watch.started_at).total_seconds() / 60
-        return f"💚 Health: all clear after {duration(minutes)} ({plural(len(view.checks), 'check')} passed)"
+        passed = sum(c.result.outcome is Outcome.PASS for c in view.checks)
+        of = (
+            f"{passed} of {len(view.checks)} checks passed"
+            if passed < len(view.checks)
+            else (f"{plural(passed, 'check')} passed")
+        )
+        return f"💚 Health: all clear after {duration(minutes)} ({of})"
     return f"🔎 Health: watching {plural(len(view.service.checks), 'check')}, no problem so far"
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shepherd.domain.config_alerts import AlertsConfig
 from shepherd.domain.paths import compile_globs
 
 GUIDE_PLACEHOLDERS = frozenset(
@@ -67,6 +68,7 @@ class Policies(_Strict):
     ack_minutes: float = Field(default=10, gt=0, le=24 * 60)
     escalate_minutes: float = Field(default=20, gt=0, le=24 * 60)
     correlation_minutes: float = Field(default=60, gt=0, le=24 * 60)
+    grouping_minutes: float = Field(default=30, gt=0, le=24 * 60)
 
     @model_validator(mode="after")
     def _escalate_after_ack(self) -> Policies:
@@ -81,6 +83,7 @@ class PolicyOverrides(_Strict):
     ack_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     escalate_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     correlation_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+    grouping_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
 
 
 class Guide(_Strict):
@@ -133,6 +136,9 @@ class Rollback(_Strict):
     command: str | None = None
     webhook: RollbackWebhook | None = None
     timeout_seconds: float = Field(default=600, gt=0, le=6 * 3600)
+    allowed: list[str] = Field(
+        default=[], description="people who may roll back besides authors, mergers, owners"
+    )
 
     @field_validator("command")
     @classmethod
@@ -189,6 +195,8 @@ class Service(_Strict):
     rollback: Rollback | None = None
     checks: list[Check] = []
     policies: PolicyOverrides = PolicyOverrides()
+    depends_on: list[str] = Field(default=[], description="an alert here also suspects their deploys")
+    pagerduty_routing_key: str | None = Field(default=None, description="Events API v2 key, or env:NAME")
 
     @field_validator("name")
     @classmethod
@@ -226,6 +234,7 @@ class Person(_Strict):
     emails: list[str] = []
     slack_user_id: str | None = None
     github_login: str | None = None
+    pagerduty_routing_key: str | None = Field(default=None, description="Events API v2 key, or env:NAME")
 
     @field_validator("emails")
     @classmethod
@@ -247,6 +256,7 @@ class ShepherdConfig(_Strict):
     services: list[Service] = []
     people: list[Person] = []
     policies: Policies = Policies()
+    alerts: AlertsConfig = AlertsConfig()
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
@@ -319,7 +329,24 @@ def reference_problems(config: ShepherdConfig) -> list[Problem]:
         problems += _duplicates([c.name for c in service.checks], (*base, "checks"), "check name")
         for j, rule in enumerate(service.path_rules):
             problems += _owner_problems(rule.owners, names, (*base, "path_rules", j, "owners"))
+        if service.rollback is not None:
+            problems += _owner_problems(service.rollback.allowed, names, (*base, "rollback", "allowed"))
+        problems += _dependency_problems(config, service, base)
     return problems
+
+
+def _dependency_problems(config: ShepherdConfig, service: Service, base: Location) -> list[Problem]:
+    known = {s.name for s in config.services}
+    return [
+        Problem(
+            location=(*base, "depends_on", k),
+            message=f"unknown service {name!r}"
+            if name != service.name
+            else "a service cannot depend on itself",
+        )
+        for k, name in enumerate(service.depends_on)
+        if name not in known or name == service.name
+    ]
 
 
 def _owner_problems(owners: list[str], people: set[str], location: Location) -> list[Problem]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shepherd.domain.config import Guide, Policies, Service, render_template
+from shepherd.domain.incidents import Page, Rollback, StoredAlert
 from shepherd.domain.model import Change, Deploy, DeployEvent, DeployPerson, Role
 from shepherd.domain.notifications import Ack
 from shepherd.domain.people import person_key
@@ -38,6 +39,19 @@ class Owner:
 
 
 @dataclass(frozen=True)
+class PageView:
+    """A page of this deploy with its alerts (firing and resolved)."""
+
+    page: Page
+    alerts: tuple[StoredAlert, ...]
+
+    @property
+    def id(self) -> int:
+        assert self.page.id is not None
+        return self.page.id
+
+
+@dataclass(frozen=True)
 class DeployView:
     deploy: Deploy
     service: Service
@@ -51,6 +65,8 @@ class DeployView:
     dm_errors: Mapping[str, str] = field(default_factory=dict)  # person key → why their DM failed
     watch: Watch | None = None
     checks: tuple[StoredCheck, ...] = ()
+    pages: tuple[PageView, ...] = ()
+    rollbacks: tuple[Rollback, ...] = ()
 
     @property
     def id(self) -> int:
@@ -85,20 +101,9 @@ class DeployView:
         return f"https://github.com/{repo}/pull/{number}" if repo else None
 
     def placeholder_values(self, now: datetime) -> dict[str, str]:
-        deploy = self.deploy
-        # While it runs, "finished" is the end of the watch: links stay the same (no edits each look).
-        finished = deploy.finished_at or deploy.started_at + timedelta(minutes=self.policy.watch_minutes)
-        return {
-            "service": deploy.service,
-            "environment": deploy.environment,
-            "sha": deploy.sha,
-            "short_sha": deploy.sha[:7],
-            "previous_sha": deploy.base_sha or deploy.previous_sha or "",
-            "deploy_id": str(self.id),
-            "started_at_ms": str(int(deploy.started_at.timestamp() * 1000)),
-            "finished_at_ms": str(int(finished.timestamp() * 1000)),
-            "public_url": self.public_url.rstrip("/"),
-        }
+        return placeholder_values(
+            self.deploy, public_url=self.public_url, watch_minutes=self.policy.watch_minutes
+        )
 
     def guides_for(self, changes: list[Change]) -> list[Guide]:
         """The service's guides plus those of every path rule these changes matched."""
@@ -119,3 +124,20 @@ def guide_links(
     """(title, url, kind) of every guide for these changes, placeholders filled in."""
     view = DeployView(deploy, service, Policies(), tuple(changes), (), (), (), (), public_url)
     return [(g.title, view.render(g.url, now), g.kind) for g in view.guides_for(list(changes))]
+
+
+def placeholder_values(deploy: Deploy, *, public_url: str, watch_minutes: float) -> dict[str, str]:
+    """The values of the guide placeholders ({service}, {sha}, {started_at_ms}, …) for a deploy."""
+    # While it runs, "finished" is the end of the watch: links stay the same (no edits each look).
+    finished = deploy.finished_at or deploy.started_at + timedelta(minutes=watch_minutes)
+    return {
+        "service": deploy.service,
+        "environment": deploy.environment,
+        "sha": deploy.sha,
+        "short_sha": deploy.sha[:7],
+        "previous_sha": deploy.base_sha or deploy.previous_sha or "",
+        "deploy_id": str(deploy.id),
+        "started_at_ms": str(int(deploy.started_at.timestamp() * 1000)),
+        "finished_at_ms": str(int(finished.timestamp() * 1000)),
+        "public_url": public_url.rstrip("/"),
+    }

@@ -1,6 +1,6 @@
 """Errors raised across layers."""
 
-from shepherd.domain.jobs import Transient
+from shepherd.domain.jobs import PermanentFailure, Transient
 
 
 class DuplicateKey(Exception):
@@ -39,3 +39,37 @@ class NotifierUnavailable(NotifierError, Transient):
 
 class NotifierRejected(NotifierError):
     """A permanent refusal (invalid_auth, channel_not_found, …): retrying cannot help."""
+
+
+class PagerError(Exception):
+    """Base of what a pager raises. Messages never carry the routing key (a credential)."""
+
+
+class PagerRejected(PagerError, PermanentFailure):
+    """Sending it again cannot help: an invalid event (HTTP 400) or a wrong setup (URL, auth).
+
+    `errors` is the paging service's own list of what is wrong with the event.
+    """
+
+    def __init__(self, message: str, errors: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+class PagerRateLimited(PagerError, Transient):
+    """HTTP 429: wait `retry_after` seconds.
+
+    Like NotifierRateLimited, a caller turns it into RetryLater(retry_after); left alone it is
+    still a Transient, retried with backoff.
+    """
+
+    def __init__(self, retry_after: float, message: str = "") -> None:
+        super().__init__(message or f"rate limited; retry after {retry_after:g}s")
+        self.retry_after = retry_after
+
+
+class PagerUnavailable(PagerError, Transient):
+    """5xx, timeouts, connection trouble: retry later.
+
+    Resending is safe: the dedup key makes a repeated trigger join the incident it opened.
+    """

@@ -30,11 +30,22 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Confirm:
+    """A dialog shown before a button's press counts ("Roll back checkout? [Roll back] [Cancel]")."""
+
+    title: str
+    text: str
+    ok: str
+    deny: str = "Cancel"
+
+
+@dataclass(frozen=True)
 class Button:
     action_id: str
     label: str
     value: str
     style: str | None = None  # "primary" | "danger"
+    confirm: Confirm | None = None
 
 
 @dataclass(frozen=True)

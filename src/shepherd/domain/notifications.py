@@ -16,9 +16,13 @@ class Kind(StrEnum):
     ESCALATION = "escalation"
     WRONG = "something_wrong"
     VERDICT = "verdict"  # a failed or inconclusive watch, told to authors and the channel thread
+    PAGE = "page"  # an alert after the deploy, told to its authors and mergers
+    ROLLBACK = "rollback"  # a rollback's progress, in the channel thread
 
 
-UPDATABLE = frozenset({Kind.CHANNEL, Kind.AUTHOR_DM, Kind.MERGER_DM, Kind.ESCALATION})
+UPDATABLE = frozenset(
+    {Kind.CHANNEL, Kind.AUTHOR_DM, Kind.MERGER_DM, Kind.ESCALATION, Kind.PAGE, Kind.ROLLBACK}
+)
 
 
 class State(StrEnum):

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 
 from shepherd.domain import compose
 from shepherd.domain.compose_health import verdict_message
+from shepherd.domain.compose_page import page_message, rollback_reply
 from shepherd.domain.deploy_view import DeployView, Recipient
 from shepherd.domain.messages import Message
+from shepherd.domain.metrics import Outcome
 from shepherd.domain.model import AttributionState, DeployStatus
 from shepherd.domain.notifications import Ack, AckKind, Kind
 
@@ -51,11 +53,42 @@ def plan(view: DeployView, now: datetime) -> Plan:
     if has_thread:
         out += _thread_replies(view)
     wake_at = None
+    out += _pages(view, now, has_thread)
+    out += _rollbacks(view, has_thread)
     if has_changes:
         out += _verdicts(view, has_thread)
         timed, wake_at = _timed(view, now, has_thread)
         out += timed
     return Plan(tuple(out), wake_at)
+
+
+def _pages(view: DeployView, now: datetime, has_thread: bool) -> list[Desired]:
+    """Each page: a DM to every author and merger of the suspect deploy, and the channel thread."""
+    out = []
+    chart = any(c.result.outcome is Outcome.FAIL for c in view.checks)
+    for pv in view.pages:
+        if has_thread:
+            message = page_message(view, pv, None, now)
+            channel = view.service.slack_channel or ""
+            out.append(
+                Desired(f"page:{pv.id}:thread", Kind.PAGE, channel, message, thread_key=MAIN, chart=chart)
+            )
+        for r in view.people:
+            if r.slack_user:
+                message = page_message(view, pv, r, now)
+                key = f"page:{pv.id}:{r.key}"
+                out.append(Desired(key, Kind.PAGE, r.slack_user, message, recipient=r, chart=chart))
+    return out
+
+
+def _rollbacks(view: DeployView, has_thread: bool) -> list[Desired]:
+    if not has_thread:
+        return []
+    channel = view.service.slack_channel or ""
+    return [
+        Desired(f"rollback:{r.id}", Kind.ROLLBACK, channel, rollback_reply(view, r), thread_key=MAIN)
+        for r in view.rollbacks
+    ]
 
 
 def _verdicts(view: DeployView, has_thread: bool) -> list[Desired]:

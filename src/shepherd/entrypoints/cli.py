@@ -10,7 +10,7 @@ import typer
 
 from shepherd.adapters.config_file import ConfigError, load_config
 from shepherd.domain.text import plural
-from shepherd.entrypoints import cli_deploy, cli_gate, cli_jobs, demo
+from shepherd.entrypoints import cli_deploy, cli_gate, cli_jobs, cli_judge, cli_rollback, demo
 from shepherd.entrypoints.cli_common import (
     ConfigOpt,
     build,
@@ -21,6 +21,7 @@ from shepherd.entrypoints.cli_common import (
     report_config_error,
     setup_logging,
 )
+from shepherd.entrypoints.cli_incident import register as register_incident
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Shepherd: deploys find their authors.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -115,7 +116,10 @@ def worker(
 
 cli_deploy.register(app)
 cli_gate.register(app)
+cli_rollback.register(app)
+cli_judge.register(app)
 cli_jobs.register(app)
+register_incident(app)
 demo.register(app)
 
 

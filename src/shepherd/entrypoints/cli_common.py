@@ -30,11 +30,19 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _setting_problem(loc: tuple[object, ...], message: str) -> str:
+    # A check across settings (e.g. a Datadog key without its app key) has no field of its own.
+    message = message.removeprefix("Value error, ")
+    if not loc:
+        return message
+    return f"SHEPHERD_{'_'.join(str(p) for p in loc).upper()}: {message}"
+
+
 def load_settings(config: Path | None = None) -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        lines = [f"SHEPHERD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        lines = [_setting_problem(e["loc"], e["msg"]) for e in exc.errors()]
         fail("bad environment settings:\n  " + "\n  ".join(lines))
     if config is not None:
         settings = settings.model_copy(update={"config": config})

@@ -3,7 +3,8 @@
 The story, in the console (or in Slack when SHEPHERD_SLACK_TOKEN is set): the first deploy
 Shepherd sees; the next one with three authors, each told about their own changes; the
 rollout 10% → 50% → 100% updating every message in place; a reminder because nobody said
-they are watching; and Ana pressing "I'm watching".
+they are watching; Ana pressing "I'm watching"; the watch failing the new version; then an
+alert paging the deploy's people, a rollback, and the incident's postmortem draft.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import typer
 from pydantic import SecretStr
 
 from shepherd.domain.config import Policies, PolicyOverrides, ShepherdConfig
+from shepherd.entrypoints import demo_incident
 from shepherd.entrypoints.cli_common import ConfigOpt, fail, load_settings, out, setup_logging
 from shepherd.entrypoints.cli_jobs import print_deploy
 from shepherd.entrypoints.demo_metrics import DemoMetrics, serve_demo_metrics
@@ -70,12 +72,19 @@ def demo(
     out.rule("[bold]4. Nobody said they are watching: a reminder (demo: after 3 s)[/]")
     _settle(client, until=lambda: _has(client, second, "reminder"))
     out.rule("[bold]5. Ana presses “I'm watching”: everyone sees it, escalation is off[/]")
-    _press_ack(client, settings, second, "U01ANALIMA")
+    _press(client, settings, second, "shepherd_ack", "U01ANALIMA")
     _settle(client)
     out.rule("[bold]6. The watch: the new version errs 8× as often as the old one[/]")
     _settle(client, until=lambda: _verdict(client, second) in ("fail", "pass", "inconclusive"), timeout=60)
     _settle(client)
     out.print(f"Old vs new, side by side: [bold]{base}/deploys/{second}/compare[/]")
+    demo_incident.play(
+        client,
+        second,
+        settle=_settle,
+        press=lambda action, user: _press(client, settings, second, action, user),
+        data_dir=settings.data_dir,
+    )
     out.rule("[bold]What Shepherd found[/]")
     print_deploy(client.get(f"/api/v1/deploys/{second}").json())
     _finish(server, thread, base, serve)
@@ -204,12 +213,12 @@ def _has(client: httpx.Client, deploy_id: int, kind: str) -> bool:
     return any(n["kind"] == kind and n["state"] == "sent" for n in notifications)
 
 
-def _press_ack(client: httpx.Client, settings: Settings, deploy_id: int, user: str) -> None:
-    """What Slack sends when someone presses the button (signed when a secret is set)."""
+def _press(client: httpx.Client, settings: Settings, deploy_id: int, action: str, user: str) -> None:
+    """What Slack sends when someone presses a button (signed when a secret is set)."""
     payload = {
         "type": "block_actions",
         "user": {"id": user, "name": "ana"},
-        "actions": [{"action_id": "shepherd_ack", "value": str(deploy_id)}],
+        "actions": [{"action_id": action, "value": str(deploy_id)}],
     }
     body = urlencode({"payload": json.dumps(payload)}).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -220,7 +229,7 @@ def _press_ack(client: httpx.Client, settings: Settings, deploy_id: int, user: s
         headers |= {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
     response = client.post("/slack/interactions", content=body, headers=headers)
     if response.status_code != 200:
-        fail(f"the ack was refused: {response.text}")
+        fail(f"the button press was refused: {response.text}")
 
 
 def _finish(server: Any, thread: threading.Thread, base: str, serve: bool) -> None:

@@ -11,6 +11,7 @@ from shepherd.domain.jobs import NewJob
 from shepherd.domain.lifecycle import DeployState, advance
 from shepherd.domain.model import SHA_RE, Deploy, DeployEvent, DeployStatus
 from shepherd.services.errors import Conflict, Invalid, NotFound, UnknownEnvironment, UnknownService
+from shepherd.services.incidents import resolve_if_settled
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from shepherd.services.watch import watch_job
@@ -192,6 +193,8 @@ def apply_event(
             else deploy.finished_at,
         )
         uow.deploys.save(deploy)
+        if moved.status is DeployStatus.ROLLED_BACK:
+            resolve_if_settled(uow, deploy_id=deploy_id, now=now)
     event = uow.deploys.add_event(
         DeployEvent(
             deploy_id=deploy_id,

@@ -41,3 +41,8 @@ class Conflict(ShepherdError):
 class Unauthorized(ShepherdError):
     status = 401
     code = "unauthorized"
+
+
+class Forbidden(ShepherdError):
+    status = 403
+    code = "forbidden"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.deploy_view import DeployView
+from shepherd.domain.deploy_view import DeployView, PageView
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
 from shepherd.domain.jobs import NewJob, RetryLater
 from shepherd.domain.messages import Image, MessageRef
@@ -21,7 +21,7 @@ from shepherd.domain.notifications import UPDATABLE, Notification, State
 from shepherd.domain.notify_plan import Desired, plan
 from shepherd.services.identity import SlackDirectory
 from shepherd.services.jobs import JobContext
-from shepherd.services.ports import ChartRenderer, Notifier
+from shepherd.services.ports import ChartRenderer, Notifier, UnitOfWork
 
 log = logging.getLogger("shepherd.notify")
 SYNC_JOB = "sync_messages"
@@ -76,6 +76,8 @@ def load_view(ctx: JobContext, deps: NotifyDeps, deploy_id: int) -> DeployView |
         acks = uow.notifications.acks(deploy_id)
         watch = uow.watches.get(deploy_id)
         checks = uow.watches.checks(deploy_id)
+        pages = _pages(uow, deploy_id)
+        rollbacks = uow.incidents.rollbacks(deploy_id)
         failed = {
             n.person_key: n.error or ""
             for n in uow.notifications.for_deploy(deploy_id)
@@ -99,7 +101,15 @@ def load_view(ctx: JobContext, deps: NotifyDeps, deploy_id: int) -> DeployView |
         dm_errors=failed,
         watch=watch,
         checks=tuple(checks),
+        pages=pages,
+        rollbacks=tuple(rollbacks),
     )
+
+
+def _pages(uow: UnitOfWork, deploy_id: int) -> tuple[PageView, ...]:
+    pages = uow.alerts.pages_for_deploy(deploy_id)
+    alerts = uow.alerts.for_pages([p.id for p in pages if p.id is not None])
+    return tuple(PageView(p, tuple(a for a in alerts if a.page_id == p.id)) for p in pages)
 
 
 def _notifications(ctx: JobContext, deploy_id: int) -> list[Notification]:

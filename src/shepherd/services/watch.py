@@ -29,6 +29,7 @@ from shepherd.domain.metrics import (
 )
 from shepherd.domain.model import Deploy, DeployStatus
 from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch, Window, windows
+from shepherd.services.incidents import open_incident
 from shepherd.services.jobs import JobContext
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import sync_job
@@ -81,7 +82,9 @@ def run_watch(ctx: JobContext, deps: WatchDeps) -> None:
         looks=watch.looks + 1,
         last_look_at=now,
         failed_at=watch.failed_at or (now if judgement.verdict is Verdict.FAIL else None),
-        finished=now >= watch.ends_at,
+        # A failure is final, as a failed canary analysis is: the page has gone out, and a later
+        # look that happens to pass must not tell the gates to promote a version that failed.
+        finished=now >= watch.ends_at or judgement.verdict is Verdict.FAIL,
     )
     _record(ctx, watch, after, stored)
     if not after.finished:
@@ -141,6 +144,11 @@ def _record(ctx: JobContext, before: Watch, after: Watch, stored: Sequence[Store
                 )
             )
             uow.jobs.enqueue(sync_job(after.deploy_id), now=ctx.now())  # every message shows it
+        if after.verdict is Verdict.FAIL and before.verdict is not Verdict.FAIL:
+            deploy = uow.deploys.get(after.deploy_id)
+            assert deploy is not None
+            title = f"{deploy.service} {deploy.sha[:7]} failed its watch"
+            open_incident(uow, deploy=deploy, trigger="verdict", title=title, now=ctx.now())
 
 
 def spec_of(check: Check) -> CheckSpec:

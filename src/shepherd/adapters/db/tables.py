@@ -269,3 +269,89 @@ class TimelineRow(Base):
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"), index=True)
+    service: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    trigger: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20))
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class PageRow(Base):
+    """One suspect deploy's people paged for one grouping window of alerts."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"))
+    service: Mapped[str] = mapped_column(String(63))
+    opened_at: Mapped[datetime]
+    group_until: Mapped[datetime]
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(20))
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    score: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+
+    __table_args__ = (Index(None, "deploy_id", "group_until"),)
+
+
+class AlertRow(Base):
+    """The latest state of one alert (one fingerprint of one source)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    service: Mapped[str | None] = mapped_column(String(63))
+    environment: Mapped[str | None] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    summary: Mapped[str] = mapped_column(Text)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    links: Mapped[list[Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    routed_status: Mapped[str | None] = mapped_column(String(20))
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"), index=True)
+    ranking: Mapped[list[Any]] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("source", "fingerprint"), Index(None, "service", "routed_status"))
+
+
+class RollbackRow(Base):
+    __tablename__ = "rollbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deploy_id: Mapped[int] = mapped_column(ForeignKey("deploys.id", ondelete="CASCADE"))
+    requested_by: Mapped[str] = mapped_column(String(255))
+    via: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(20))
+    target_sha: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20))
+    # "yes" while requested or running, NULL after: the unique key lets one run at a time per deploy
+    active: Mapped[str | None] = mapped_column(String(10))
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    output: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("deploy_id", "active"),)

@@ -8,6 +8,8 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from shepherd.adapters.db.alerts import SqlAlertRepository
+from shepherd.adapters.db.incidents import SqlIncidentRepository
 from shepherd.adapters.db.jobs import SqlJobQueue
 from shepherd.adapters.db.notifications import SqlNotificationRepository
 from shepherd.adapters.db.repositories import SqlDeployRepository
@@ -20,6 +22,8 @@ class SqlUnitOfWork:
     jobs: SqlJobQueue
     notifications: SqlNotificationRepository
     watches: SqlWatchRepository
+    alerts: SqlAlertRepository
+    incidents: SqlIncidentRepository
 
     def __init__(
         self,
@@ -36,6 +40,8 @@ class SqlUnitOfWork:
         self.jobs = SqlJobQueue(self.session)
         self.notifications = SqlNotificationRepository(self.session)
         self.watches = SqlWatchRepository(self.session)
+        self.alerts = SqlAlertRepository(self.session)
+        self.incidents = SqlIncidentRepository(self.session)
         return self
 
     def __exit__(

@@ -9,15 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shepherd.adapters.inbound.errors import PayloadError
 from shepherd.domain.model import SHA_RE, DeployStatus
 
-
-class PayloadError(ValueError):
-    """A webhook body that cannot be used; `details` says where."""
-
-    def __init__(self, message: str, *, details: Any = None) -> None:
-        super().__init__(message)
-        self.details = details
+__all__ = ["GithubDeployment", "PayloadError", "parse_deployment_event", "verify_signature"]
 
 
 def verify_signature(secret: bytes, body: bytes, header: str | None) -> bool:

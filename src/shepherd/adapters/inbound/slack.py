@@ -38,6 +38,7 @@ class ButtonPress:
     value: str
     user_id: str
     user_name: str
+    response_url: str | None = None  # where an ephemeral answer to the presser can be posted
 
 
 def parse_interaction(body: bytes) -> list[ButtonPress]:
@@ -58,8 +59,11 @@ def parse_interaction(body: bytes) -> list[ButtonPress]:
     if not user_id:
         raise PayloadError("payload.user.id is missing", details={"field": "user.id"})
     name = str(user.get("name") or user.get("username") or user_id)
+    url = data.get("response_url")
+    response_url = url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
     presses = []
     for action in data.get("actions") or []:
         if isinstance(action, dict) and isinstance(action.get("action_id"), str):
-            presses.append(ButtonPress(action["action_id"], str(action.get("value") or ""), user_id, name))
+            value = str(action.get("value") or "")
+            presses.append(ButtonPress(action["action_id"], value, user_id, name, response_url))
     return presses

@@ -27,6 +27,7 @@ from shepherd.services.deploys import (
     record_deploy_start,
 )
 from shepherd.services.errors import NotFound
+from shepherd.services.incident_views import incident_summary
 
 router = APIRouter(prefix="/api/v1")
 
@@ -155,6 +156,7 @@ def get_deploy(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
         jobs = uow.jobs.query(deploy_id=deploy_id)
         notifications = uow.notifications.for_deploy(deploy_id)
         acks = uow.notifications.acks(deploy_id)
+        incidents = uow.incidents.query(deploy_id=deploy_id)
     service = shepherd.config.service(deploy.service)
     guides = (
         []
@@ -172,6 +174,7 @@ def get_deploy(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
         "acks": [ack_view(a) for a in acks if a.kind is AckKind.WATCHING],
         "reports": [ack_view(a) for a in acks if a.kind is AckKind.WRONG],
         "suspect": any(a.kind is AckKind.WRONG for a in acks),
+        "incidents": [incident_summary(i) for i in incidents],
     }
 
 

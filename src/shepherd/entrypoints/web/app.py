@@ -12,8 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from shepherd import __version__
 from shepherd.bootstrap import Shepherd
-from shepherd.entrypoints.web import api, gates, pages, slack_routes, webhooks
+from shepherd.entrypoints.web import alert_routes, api, gates, pages, rollback_routes, slack_routes, webhooks
 from shepherd.entrypoints.web.errors import BodyLimit, install_error_handlers
+from shepherd.entrypoints.web.incident_routes import router as incident_router
 from shepherd.entrypoints.worker import Worker
 
 
@@ -37,7 +38,10 @@ def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worke
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     app.include_router(api.router)
+    app.include_router(rollback_routes.router)
+    app.include_router(incident_router)
     app.include_router(webhooks.router)
+    app.include_router(alert_routes.router)
     app.include_router(slack_routes.router)
     app.include_router(pages.router)
     app.include_router(gates.router)

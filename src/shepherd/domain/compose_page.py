@@ -1,0 +1,130 @@
+"""What a page says: the alert, why this deploy is suspected, the evidence, what to do. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from shepherd.domain.compose import ROLLBACK, ack_footer, buttons, watch_lines
+from shepherd.domain.deploy_view import DeployView, PageView, Recipient
+from shepherd.domain.incidents import PageState, Rollback, RollbackState, StoredAlert
+from shepherd.domain.messages import Button, Confirm, Message, Section, Tone, link
+from shepherd.domain.metrics import Outcome
+from shepherd.domain.model import Role
+
+MAX_ALERTS = 10  # alerts listed in a page before "+N more"
+
+
+def page_message(view: DeployView, pv: PageView, recipient: Recipient | None, now: datetime) -> Message:
+    firing = [a for a in pv.alerts if a.alert.firing]
+    names = ", ".join(sorted({a.alert.name for a in (firing or list(pv.alerts))})) or "an alert"
+    where = f"{pv.page.service}"
+    resolved = pv.page.state is PageState.RESOLVED
+    lead = "✅ Resolved: " if resolved else "🚨 "
+    yours = _yours(recipient)
+    title = f"{lead}{names} on {where} — {yours} is the likely cause"
+    return Message(
+        title=title[:150],
+        text=f"{names} firing on {where}; suspected deploy {view.where} {view.deploy.sha[:7]}",
+        tone=Tone.SUCCESS if resolved else Tone.DANGER,
+        status=_status(pv, firing),
+        sections=(
+            Section("Alerts", _alert_lines(pv)),
+            Section("Why this deploy", tuple(pv.page.reasons)),
+            *_evidence(view),
+            Section("What to do", watch_lines(view, list(view.changes), now)),
+            *_rollback_sections(view),
+        ),
+        buttons=()
+        if resolved
+        else (*buttons(view)[:1], rollback_button(view))
+        if view.service.rollback
+        else (),
+        footer=ack_footer(view),
+    )
+
+
+def _yours(recipient: Recipient | None) -> str:
+    if recipient is None:
+        return "this deploy"
+    if recipient.is_author:
+        return "your change"
+    return "a change you merged" if Role.MERGER in recipient.person.roles else "this deploy"
+
+
+def _status(pv: PageView, firing: Sequence[StoredAlert]) -> str:
+    if pv.page.state is PageState.RESOLVED and pv.page.resolved_at:
+        return f"All alerts resolved at {pv.page.resolved_at:%H:%M} UTC."
+    return f"{len(firing)} of {len(pv.alerts)} alerts firing."
+
+
+def _alert_lines(pv: PageView) -> tuple[str, ...]:
+    lines = []
+    for stored in pv.alerts[:MAX_ALERTS]:
+        a = stored.alert
+        state = "🔴 firing" if a.firing else "🟢 resolved"
+        links = " · ".join(link(x.kind, x.url) for x in a.links if x.url)
+        text = f"{state} *{a.name}* ({a.severity.value}, since {a.starts_at:%H:%M} UTC): {a.summary}"
+        lines.append(text + (f" — {links}" if links else ""))
+    if len(pv.alerts) > MAX_ALERTS:
+        lines.append(f"+{len(pv.alerts) - MAX_ALERTS} more alerts")
+    return tuple(lines)
+
+
+def _evidence(view: DeployView) -> tuple[Section, ...]:
+    failing = [c for c in view.checks if c.result.outcome is Outcome.FAIL]
+    if not failing:
+        return ()
+    return (
+        Section("Evidence from the watch", tuple(f"*{c.result.name}*: {c.result.reason}" for c in failing)),
+    )
+
+
+def rollback_button(view: DeployView) -> Button:
+    previous = view.deploy.base_sha or view.deploy.previous_sha or "the previous version"
+    return Button(
+        ROLLBACK,
+        "↩ Roll back",
+        str(view.id),
+        "danger",
+        confirm=Confirm(
+            title="Roll back?",
+            text=f"Roll {view.where} back from {view.deploy.sha[:7]} to {previous[:7]}?",
+            ok="Roll back",
+            deny="Cancel",
+        ),
+    )
+
+
+def _rollback_sections(view: DeployView) -> tuple[Section, ...]:
+    if not view.rollbacks:
+        return ()
+    return (Section("Rollback", (rollback_line(view.rollbacks[-1]),)),)
+
+
+def rollback_line(rollback: Rollback) -> str:
+    who = f"requested by {rollback.requested_by} via {rollback.via}"
+    if rollback.state is RollbackState.REQUESTED:
+        return f"⏳ Rollback {who}: queued."
+    if rollback.state is RollbackState.RUNNING:
+        return f"⏳ Rollback {who}: running since {rollback.started_at:%H:%M:%S} UTC."
+    if rollback.state is RollbackState.SUCCEEDED:
+        return f"✅ Rollback {who}: done; waiting for the rollback's deploy event."
+    return f"❌ Rollback {who} failed (exit {rollback.exit_code}): {_tail(rollback.output)}"
+
+
+def rollback_reply(view: DeployView, rollback: Rollback) -> Message:
+    line = rollback_line(rollback)
+    output = _tail(rollback.output, 1200)
+    sections = (Section("Output", (f"```{output}```",)),) if output else ()
+    return Message(
+        title=line,
+        text=line,
+        tone=Tone.SUCCESS if rollback.state is RollbackState.SUCCEEDED else Tone.WARNING,
+        sections=sections,
+    )
+
+
+def _tail(text: str, limit: int = 300) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "…" + text[-limit:]

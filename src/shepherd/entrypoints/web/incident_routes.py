@@ -1,0 +1,81 @@
+"""`/api/v1/incidents`: list, detail with the whole timeline, postmortem draft, resolve by hand."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from shepherd.bootstrap import Shepherd
+from shepherd.domain.postmortem import IncidentStory, render_markdown
+from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
+from shepherd.services.errors import NotFound
+from shepherd.services.incident_views import (
+    incident_json,
+    incident_summary,
+    load_story,
+    resolve_by_hand,
+)
+
+router = APIRouter(prefix="/api/v1")
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution: str | None = Field(default=None, min_length=1, max_length=2000, description="how it ended")
+
+
+class MarkdownResponse(PlainTextResponse):
+    media_type = "text/markdown"
+
+
+@router.get("/incidents")
+def list_incidents(
+    shepherd: ShepherdDep,
+    state: Literal["open", "resolved"] | None = None,
+    service: str | None = Query(default=None, max_length=63),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> dict[str, Any]:
+    """Incidents, newest first."""
+    with shepherd.uow_factory() as uow:
+        incidents = uow.incidents.query(state=state, service=service, limit=limit)
+    return {"incidents": [incident_summary(i) for i in incidents]}
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(incident_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
+    return incident_json(_story(shepherd, incident_id), now=shepherd.clock())
+
+
+@router.get(
+    "/incidents/{incident_id}/postmortem",
+    response_class=MarkdownResponse,
+    responses={200: {"content": {"text/markdown": {}}}},
+)
+def postmortem(incident_id: int, shepherd: ShepherdDep) -> str:
+    """A postmortem draft in Markdown (the same as `shepherd incident export`)."""
+    return render_markdown(_story(shepherd, incident_id), shepherd.clock())
+
+
+@router.post("/incidents/{incident_id}/resolve", dependencies=[WriteAccess])
+def resolve_incident(
+    incident_id: int, shepherd: ShepherdDep, body: ResolveIn | None = None
+) -> dict[str, Any]:
+    """Resolve by hand; resolving a resolved incident changes nothing (200 with how it ended)."""
+    resolve_by_hand(
+        incident_id,
+        resolution=body.resolution if body else None,
+        uow_factory=shepherd.uow_factory,
+        clock=shepherd.clock,
+    )
+    return incident_json(_story(shepherd, incident_id), now=shepherd.clock())
+
+
+def _story(shepherd: Shepherd, incident_id: int) -> IncidentStory:
+    with shepherd.uow_factory() as uow:
+        story = load_story(uow, incident_id)
+    if story is None:
+        raise NotFound(f"no incident with id {incident_id}")
+    return story

@@ -1,0 +1,48 @@
+"""The `slack_reply` job: tell the person who pressed a button what happened, just to them.
+
+Slack shows nothing of an interaction's HTTP answer, so a refused or started rollback is told
+through the press's `response_url` (an ephemeral message), as every side effect: via a job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Protocol
+
+from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
+from shepherd.domain.jobs import NewJob, RetryLater
+from shepherd.services.jobs import JobContext
+from shepherd.services.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger("shepherd.slack")
+REPLY_JOB = "slack_reply"
+
+
+class Responder(Protocol):
+    def respond(self, url: str, text: str) -> None: ...
+
+
+def reply_job(url: str, text: str) -> NewJob:
+    key = hashlib.sha256(f"{url}\n{text}".encode()).hexdigest()[:40]
+    # response_url lives 30 minutes: a few quick retries, then give up.
+    return NewJob(
+        kind=REPLY_JOB, payload={"url": url, "text": text}, dedupe_key=f"reply:{key}", max_attempts=5
+    )
+
+
+def reply_later(url: str | None, text: str, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    if not url:
+        return
+    with uow_factory() as uow:
+        uow.jobs.enqueue(reply_job(url, text), now=clock())
+        uow.commit()
+
+
+def send_reply(ctx: JobContext, responder: Responder) -> None:
+    try:
+        responder.respond(str(ctx.payload["url"]), str(ctx.payload["text"]))
+    except NotifierRateLimited as exc:
+        raise RetryLater(exc.retry_after, "Slack rate limit") from exc
+    except NotifierRejected as exc:  # expired or not Slack's: the person saw nothing, say so in the log
+        log.warning("ephemeral reply not delivered: %s", exc.code)
