@@ -14,10 +14,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.common import WORK, Section
+from bench.common import Section
 
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
-LAST_RUN = WORK / "results.json"  # sections of earlier runs, for `python -m bench api` alone
+# Sections of earlier runs, so `python -m bench api` alone keeps the others in RESULTS.md; committed
+# beside it (not under .work/, which a fresh checkout lacks) so the two never disagree.
+LAST_RUN = RESULTS_MD.with_name("results.json")
 
 
 def now() -> str:
@@ -76,9 +78,10 @@ def write_markdown(sections: dict[str, Section], order: list[str]) -> Path:
         if name in sections:
             lines += _markdown_section(sections[name])
     lines += [
-        "Reproduce: `make bench` (or `.venv/bin/python -m bench [attribution|api|notify]`); the generated",
-        "repository is cached in `bench/.work/` (delete it to regenerate). Timings are wall time",
-        "on a shared machine: compare ratios, not absolute figures, across machines.",
+        "Reproduce: `make bench`, or one benchmark with `.venv/bin/python -m bench NAME` (attribution, api,",
+        "notify, judge, watch, storm; the others' last figures are kept from `bench/results.json`). The",
+        "generated repository is cached in `bench/.work/` (delete it to regenerate). Timings are wall",
+        "time on a shared machine: compare ratios, not absolute figures, across machines.",
         "",
     ]
     RESULTS_MD.write_text("\n".join(lines))
