@@ -10,7 +10,7 @@ from collections.abc import Callable
 from rich.console import Console
 
 from bench import alert_storm, api, attribution, judge_quality, notify, report, watch_scale
-from bench.common import Section
+from bench.common import Section, reference_loop
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
     "attribution": lambda args: attribution.run(repeat=args.repeat),
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     sections: dict[str, Section] = {}
     failed = False
     for name in args.which or list(BENCHMARKS):
+        speed = reference_loop()
         with console.status(f"running the {name} benchmark…"):
             try:
                 section = BENCHMARKS[name](args)
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
                     Section(f"{name}: failed", [("error", f"{type(exc).__name__}: {exc}")]),
                     True,
                 )
-        section.measured_at = report.now()
+        section.measured_at, section.cpu_reference = report.now(), speed
         report.print_section(console, section)
         sections[name] = section
     if not args.no_write:

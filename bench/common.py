@@ -22,9 +22,25 @@ class Section:
     rows: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     measured_at: str = ""
+    cpu_reference: float = 0.0  # seconds of reference_loop() just before: how fast the machine was then
 
     def add(self, what: str, value: str) -> None:
         self.rows.append((what, value))
+
+
+def reference_loop(steps: int = 10_000_000, repeat: int = 3) -> float:
+    """Best of `repeat` timings of a plain Python loop: the machine's speed when a section was measured.
+
+    Shared cloud machines change speed from hour to hour (2× seen); this lets a reader tell a slower
+    machine from slower code when two runs' figures differ.
+    """
+    best = float("inf")
+    for _ in range(repeat):
+        start, total = time.perf_counter(), 0
+        for i in range(steps):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def timed(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> tuple[float, T]:

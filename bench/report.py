@@ -56,6 +56,8 @@ def print_section(console: Console, section: Section) -> None:
     console.print(table)
     for note in section.notes:
         console.print(f"  [dim]{note}[/]")
+    if section.cpu_reference:
+        console.print(f"  [dim]Machine speed then{_speed(section).removeprefix('; machine speed then')}.[/]")
 
 
 def merge_with_last(sections: dict[str, Section]) -> dict[str, Section]:
@@ -89,11 +91,18 @@ def write_markdown(sections: dict[str, Section], order: list[str]) -> Path:
 
 
 def _markdown_section(section: Section) -> list[str]:
-    lines = [f"## {section.title}", "", f"Measured {section.measured_at}.", ""]
+    lines = [f"## {section.title}", "", f"Measured {section.measured_at}{_speed(section)}.", ""]
     lines += ["| | |", "|---|---:|"]
     lines += [f"| {_indent(what)} | {value.replace('|', '/')} |" for what, value in section.rows]
     lines += ["", *[f"- {note}" for note in section.notes], ""]
     return lines
+
+
+def _speed(section: Section) -> str:
+    if not section.cpu_reference:
+        return ""
+    loop = f"{section.cpu_reference:.2f} s for a 10-million-step Python loop"
+    return f"; machine speed then: {loop} (lower is faster)"
 
 
 def _indent(what: str) -> str:
