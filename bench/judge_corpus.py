@@ -93,11 +93,11 @@ class World:
     burst_rate: float
 
 
-def corpus() -> list[Scenario]:
+def corpus(seed: int = SEED) -> list[Scenario]:
     scenarios = []
     for c, (category, count) in enumerate(COUNTS.items()):
         for i in range(count):
-            rng = np.random.default_rng([SEED, c, i])
+            rng = np.random.default_rng([seed, c, i])
             scenario = None
             while scenario is None:
                 scenario = _draw(rng, category, f"{category.split(' ')[0]}-{i:03d}", i)
