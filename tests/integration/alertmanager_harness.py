@@ -48,6 +48,7 @@ from tests.integration.prometheus_harness import (
     free_port,
     running_prometheus,
     start_on_free_port,
+    wait_ready,
 )
 
 ALERTMANAGER_FALLBACK = "/usr/bin/prometheus-alertmanager"  # Debian's name; upstream's is `alertmanager`
@@ -181,7 +182,7 @@ def running_alertmanager(
     running = start_on_free_port(
         "alertmanager",
         lambda: _start(binary, config, workdir, webhook_url),
-        lambda r: _wait_ready(r, ready_timeout),
+        lambda r: wait_ready(r, ready_timeout, name="alertmanager"),
     )
     try:
         yield running
@@ -205,20 +206,6 @@ def _start(binary: str, config: Path, workdir: Path, webhook_url: str) -> Runnin
     with log_path.open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     return RunningAlertmanager(url, process, log_path, webhook_url)
-
-
-def _wait_ready(running: RunningAlertmanager, timeout: float) -> bool:
-    """True once /-/ready answers 200; False if the process died first; raises on timeout."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=1.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if running.process.poll() is not None:
-                return False
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get(f"{running.url}/-/ready").status_code == 200:
-                    return True
-            time.sleep(0.05)
-    raise TimeoutError(f"alertmanager not ready after {timeout:g}s:\n{running.log_tail()}")
 
 
 # -- both together ------------------------------------------------------------------------------

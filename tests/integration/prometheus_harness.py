@@ -298,7 +298,7 @@ def running_prometheus(
     workdir.mkdir(parents=True, exist_ok=True)
     config = write_config(workdir / "prometheus.yml", targets, rules=rules, alertmanagers=alertmanagers)
     running = start_on_free_port(
-        "prometheus", lambda: _start(binary, config, workdir), lambda r: _wait_ready(r, ready_timeout)
+        "prometheus", lambda: _start(binary, config, workdir), lambda r: wait_ready(r, ready_timeout)
     )
     try:
         yield running
@@ -349,8 +349,16 @@ def _start(binary: str, config: Path, workdir: Path) -> RunningPrometheus:
     return RunningPrometheus(f"http://127.0.0.1:{port}", process, log_path)
 
 
-def _wait_ready(running: RunningPrometheus, timeout: float) -> bool:
-    """True once /-/ready answers 200; False if the process died first; raises on timeout."""
+class _Running(Protocol):
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def log_tail(self) -> str: ...
+
+
+def wait_ready(running: _Running, timeout: float, *, name: str = "prometheus") -> bool:
+    """True once /-/ready answers 200 (Prometheus and Alertmanager both serve it); False if the
+    process died first; raises on timeout."""
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=1.0, trust_env=False) as client:
         while time.monotonic() < deadline:
@@ -360,7 +368,7 @@ def _wait_ready(running: RunningPrometheus, timeout: float) -> bool:
                 if client.get(f"{running.url}/-/ready").status_code == 200:
                     return True
             time.sleep(0.1)
-    raise TimeoutError(f"prometheus not ready after {timeout:g}s:\n{running.log_tail()}")
+    raise TimeoutError(f"{name} not ready after {timeout:g}s:\n{running.log_tail()}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shepherd.domain.judge import judge_check, judge_deploy
+from shepherd.domain.judge import judge_check
+from shepherd.domain.judge_deploy import judge_deploy
 from shepherd.domain.judge_kayenta import kayenta_judge_check
 from shepherd.domain.metrics import (
     CheckKind,

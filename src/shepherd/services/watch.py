@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 from shepherd.domain.config import Check, Service, ShepherdConfig, render_template
 from shepherd.domain.jobs import NewJob
-from shepherd.domain.judge import judge_check, judge_deploy
+from shepherd.domain.judge import judge_check
+from shepherd.domain.judge_deploy import judge_deploy
 from shepherd.domain.metric_errors import MetricsError
 from shepherd.domain.metrics import (
     CheckKind,
