@@ -17,7 +17,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
     "api": lambda args: api.run(requests=args.requests),
     "notify": lambda args: notify.run(deploys=args.deploys),
     "judge": lambda args: judge_quality.run(),
-    "watch": lambda args: watch_scale.run(),
+    "watch": lambda args: watch_scale.run(args.watches, databases=args.watch_databases),
     "storm": lambda args: alert_storm.run(),
 }
 
@@ -28,13 +28,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=attribution.REPEAT, help="attribution: best of N")
     parser.add_argument("--requests", type=int, default=api.REQUESTS, help="api: requests per database")
     parser.add_argument("--deploys", type=int, default=notify.DEPLOYS, help="notify: deploys per database")
+    parser.add_argument(
+        "--watches",
+        type=int,
+        default=watch_scale.WATCHES,
+        help="watch: concurrent watches (fewer: faster)",
+    )
+    parser.add_argument(
+        "--watch-databases",
+        type=lambda text: tuple(text.split(",")),
+        default=watch_scale.DATABASES,
+        help=f"watch: comma-separated, of {','.join(watch_scale.DATABASES)}",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args(argv)
     unknown = [name for name in args.which if name not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)} (choose from {', '.join(BENCHMARKS)})")
-    if args.repeat < 1 or args.requests < 1 or args.deploys < 1:
-        parser.error("--repeat, --requests and --deploys must be at least 1")
+    if args.repeat < 1 or args.requests < 1 or args.deploys < 1 or args.watches < 1:
+        parser.error("--repeat, --requests, --deploys and --watches must be at least 1")
+    if not args.watch_databases or set(args.watch_databases) - set(watch_scale.DATABASES):
+        parser.error(f"--watch-databases: choose from {', '.join(watch_scale.DATABASES)}")
     return args
 
 

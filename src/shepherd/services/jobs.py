@@ -3,7 +3,9 @@
 A handler does its slow I/O outside transactions and writes through `ctx.transaction()`,
 which first re-checks the lease: a worker that lost its lease writes nothing. A handler
 that wants its last write and the job's completion to be one atomic step (exactly once
-for database effects) uses `ctx.transaction(finish=True)`.
+for database effects) uses `ctx.transaction(finish=True)`; a self-rescheduling job calls
+`ctx.reschedule` first, and that transaction then records its next run instead (a watch tick:
+its state and its next tick commit together, and the tick costs one transaction less).
 """
 
 from __future__ import annotations
@@ -55,7 +57,10 @@ class JobContext:
         with self._runner.uow_factory() as uow:
             yield uow
             now = self._runner.clock()
-            if finish:
+            if finish and self.next is not None:
+                run_at = now + timedelta(seconds=self.next.seconds)
+                uow.jobs.reschedule(self.job.id, token, now=now, run_at=run_at, payload=self.next.payload)
+            elif finish:
                 uow.jobs.finish(self.job.id, token, now=now)
             else:
                 uow.jobs.extend(self.job.id, token, until=now + timedelta(seconds=self._runner.lease_seconds))
@@ -129,7 +134,7 @@ class JobRunner:
             delay = backoff_seconds(job.attempts, rng=self._rng)
             return self._retry(job, delay, f"{type(exc).__name__}: {exc}")
         if ctx.finished:
-            return "done"
+            return "done" if ctx.next is None else "rescheduled"
         if ctx.next is not None:
             return self._settle(job, "rescheduled", after=ctx.next.seconds, payload=ctx.next.payload)
         return self._settle(job, "done")

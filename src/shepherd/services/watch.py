@@ -60,12 +60,15 @@ class WatchDeps:
 def run_watch(ctx: JobContext, deps: WatchDeps) -> None:
     deploy_id = int(ctx.payload["deploy_id"])
     now = ctx.now()
-    with ctx.transaction() as uow:
+    with ctx.uow_factory() as uow:  # a read: the write below re-checks the lease
         deploy = uow.deploys.get(deploy_id)
-        if deploy is None:
-            return
-        service = deps.config.service(deploy.service)
-        watch = uow.watches.get(deploy_id) or start_watch(uow, deploy, service, deps.config)
+        watch = uow.watches.get(deploy_id) if deploy is not None else None
+    if deploy is None:
+        return
+    service = deps.config.service(deploy.service)
+    if watch is None:
+        with ctx.transaction() as uow:
+            watch = start_watch(uow, deploy, service, deps.config)
     if watch.finished:
         return
     stop = _stop_reason(deploy, service)
@@ -87,11 +90,11 @@ def run_watch(ctx: JobContext, deps: WatchDeps) -> None:
         # look that happens to pass must not tell the gates to promote a version that failed.
         finished=now >= watch.ends_at or judgement.verdict is Verdict.FAIL,
     )
-    _record(ctx, watch, after, stored)
     if not after.finished:
         ctx.reschedule(
             after_seconds=min(watch.interval_seconds, max(1.0, (watch.ends_at - now).total_seconds()))
         )
+    _record(ctx, watch, after, stored)
 
 
 def start_watch(uow: UnitOfWork, deploy: Deploy, service: Service | None, config: ShepherdConfig) -> Watch:
@@ -129,9 +132,9 @@ def _finish_early(ctx: JobContext, watch: Watch, reason: str) -> None:
 
 
 def _record(ctx: JobContext, before: Watch, after: Watch, stored: Sequence[StoredCheck]) -> None:
-    with ctx.transaction() as uow:
-        for check in stored:
-            uow.watches.save_check(check)
+    """The look's results, its verdict's effects and the job's next run (or its end), in one commit."""
+    with ctx.transaction(finish=True) as uow:
+        uow.watches.save_checks(stored)
         uow.watches.save(after)
         if after.verdict is not before.verdict or after.finished != before.finished:
             text = f"verdict {after.verdict.value}: {after.reason}"

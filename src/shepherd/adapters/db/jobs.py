@@ -1,30 +1,132 @@
 """The jobs table: enqueue inside the caller's transaction; lease and settle in the worker's.
 
 Leasing uses `FOR UPDATE SKIP LOCKED` on PostgreSQL so workers never wait on each other;
-SQLite transactions are already serialized (BEGIN IMMEDIATE), so a plain select is enough.
-Every settle is guarded by the lease token: a worker whose lease expired changes nothing.
+SQLite transactions are already serialized (BEGIN IMMEDIATE), so a plain select is enough
+(SQLite renders no FOR UPDATE). Every settle is guarded by the lease token: a worker whose
+lease expired changes nothing.
+
+The worker's statements are Core, built once at import: every watch tick leases and settles
+a job, and building an ORM statement (and the ORM's UPDATE bookkeeping) cost several times
+what the database does with it.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, update
+from sqlalchemy import CursorResult, Executable, Row, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
 from shepherd.adapters.db.tables import JobRow
 from shepherd.domain.jobs import Job, JobState, LeaseLost, NewJob
 
 _ERROR_LIMIT = 4000
+_T: Table = JobRow.__table__  # type: ignore[assignment]
+_PENDING, _RUNNING = JobState.PENDING.value, JobState.RUNNING.value
+_DONE, _DEAD = JobState.DONE.value, JobState.DEAD.value
+
+
+def _busy_key(key: Any, now: Any, *, exclude: Any) -> Any:
+    running = _T.alias("running")
+    return (
+        select(running.c.id)
+        .where(
+            running.c.serial_key == key,
+            running.c.state == _RUNNING,
+            running.c.leased_until >= now,
+            running.c.id != exclude,
+        )
+        .exists()
+    )
+
+
+def _due(state: str, column: Any, *, strict: bool) -> Any:
+    """Due jobs in one state, oldest first; one index range each (an OR of both sorted them all)."""
+    now = bindparam("now", type_=_T.c.run_at.type)
+    free = or_(_T.c.serial_key.is_(None), ~_busy_key(_T.c.serial_key, now, exclude=_T.c.id))
+    reached = column < now if strict else column <= now
+    return (
+        select(_T)
+        .where(_T.c.state == state, reached, free)
+        .order_by(_T.c.run_at, _T.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True, of=_T)
+    )
+
+
+_PENDING_DUE = _due(_PENDING, _T.c.run_at, strict=False)
+_LEASE_EXPIRED = _due(_RUNNING, _T.c.leased_until, strict=True)  # its worker died or hung
+_TAKE = (
+    update(_T)
+    .where(_T.c.id == bindparam("job_id"))
+    .values(
+        state=_RUNNING,
+        lease_token=bindparam("token"),
+        leased_until=bindparam("until"),
+        attempts=_T.c.attempts + 1,
+        updated_at=bindparam("now"),
+    )
+)
+_GIVE_UP = (
+    update(_T)
+    .where(_T.c.id == bindparam("job_id"))
+    .values(
+        state=_DEAD,
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        lease_token=None,
+        last_error=bindparam("error"),
+    )
+)
+_PENDING_TWIN = (
+    select(_T.c.id)
+    .where(
+        _T.c.kind == bindparam("kind"),
+        _T.c.serial_key == bindparam("key"),
+        _T.c.state == _PENDING,
+        _T.c.run_at <= bindparam("run_at", type_=_T.c.run_at.type),
+    )
+    .limit(1)
+)
+_KEY_LOCK = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("key"))))
+_KEY_BUSY = select(
+    _busy_key(bindparam("key"), bindparam("now", type_=_T.c.run_at.type), exclude=bindparam("job_id"))
+)
+
+
+@cache
+def _insert(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_T).on_conflict_do_nothing().returning(_T.c.id)
+
+
+@cache
+def _guarded_update(keys: frozenset[str], refund: bool) -> Update:
+    """UPDATE … WHERE id and lease token match, setting `keys` from bind parameters `v_<key>`."""
+    values: dict[str, Any] = {key: bindparam(f"v_{key}", type_=_T.c[key].type) for key in keys}
+    if refund:
+        values["attempts"] = _T.c.attempts - 1
+    return (
+        update(_T)
+        .where(_T.c.id == bindparam("job_id"), _T.c.lease_token == bindparam("token"))
+        .values(values)
+    )
 
 
 class SqlJobQueue:
     def __init__(self, session: Session) -> None:
         self._session = session
         self.enqueued = 0  # the unit of work wakes the worker after commit when > 0
+
+    def _run(self, statement: Executable, params: dict[str, Any]) -> CursorResult[Any]:
+        # Core on the session's connection: same transaction, none of the ORM's overhead.
+        return self._session.connection().execute(statement, params)
 
     def enqueue(self, job: NewJob, *, now: datetime) -> int | None:
         """Add a job; None when its dedupe key is taken or a pending twin absorbs it (coalesce)."""
@@ -35,7 +137,7 @@ class SqlJobQueue:
             "kind": job.kind,
             "payload": job.payload,
             "dedupe_key": job.dedupe_key,
-            "state": JobState.PENDING.value,
+            "state": _PENDING,
             "attempts": 0,
             "max_attempts": job.max_attempts,
             "run_at": run_at,
@@ -44,23 +146,16 @@ class SqlJobQueue:
             "created_at": now,
             "updated_at": now,
         }
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(JobRow).values(**values).on_conflict_do_nothing().returning(JobRow.id)
-        job_id = self._session.execute(statement).scalar_one_or_none()
+        statement = _insert(self._session.get_bind().dialect.name)
+        job_id: int | None = self._run(statement, values).scalar_one_or_none()
         if job_id is not None:
             self.enqueued += 1
         return job_id
 
     def _pending_twin(self, job: NewJob, run_at: datetime) -> bool:
         """A pending job of the same kind and key that will run no later: it will see our state too."""
-        twin = select(JobRow.id).where(
-            JobRow.kind == job.kind,
-            JobRow.serial_key == job.serial_key,
-            JobRow.state == JobState.PENDING.value,
-            JobRow.run_at <= run_at,
-        )
-        return self._session.execute(twin.limit(1)).first() is not None
+        params = {"kind": job.kind, "key": job.serial_key, "run_at": run_at}
+        return self._run(_PENDING_TWIN, params).first() is not None
 
     def query(self, *, state: str | None = None, deploy_id: int | None = None, limit: int = 100) -> list[Job]:
         query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
@@ -75,7 +170,7 @@ class SqlJobQueue:
         return {state: count for state, count in rows}
 
     def next_run_at(self) -> datetime | None:
-        query = select(func.min(JobRow.run_at)).where(JobRow.state == JobState.PENDING.value)
+        query = select(func.min(JobRow.run_at)).where(JobRow.state == _PENDING)
         return self._session.execute(query).scalar_one_or_none()
 
     # -- worker side -------------------------------------------------------------------
@@ -85,74 +180,61 @@ class SqlJobQueue:
 
         Jobs sharing a serial key (e.g. all Slack work of one deploy) never run at the same time.
         """
-        due = or_(
-            (JobRow.state == JobState.PENDING.value) & (JobRow.run_at <= now),
-            (JobRow.state == JobState.RUNNING.value) & (JobRow.leased_until < now),
-        )
-        free = or_(JobRow.serial_key.is_(None), ~_busy_key(JobRow.serial_key, now, exclude=JobRow.id))
-        query = select(JobRow).where(due, free).order_by(JobRow.run_at, JobRow.id).limit(limit * 4)
-        postgres = self._session.get_bind().dialect.name == "postgresql"
-        if postgres:
-            query = query.with_for_update(skip_locked=True, of=JobRow)
         leased: list[Job] = []
         keys: set[str] = set()
-        for row in self._session.scalars(query).all():
+        until = now + timedelta(seconds=seconds)
+        for row in self._candidates(now, limit * 4):
             if len(leased) == limit:
                 break
-            if row.state == JobState.RUNNING.value and row.attempts >= row.max_attempts:
+            if row.state == _RUNNING and row.attempts >= row.max_attempts:
                 # Its worker died (or hung) on every attempt: stop feeding it workers.
-                row.state, row.finished_at, row.updated_at = JobState.DEAD.value, now, now
-                row.last_error = f"the worker running it stopped responding {row.attempts} times"
-                row.lease_token = None
+                error = f"the worker running it stopped responding {row.attempts} times"
+                self._run(_GIVE_UP, {"job_id": row.id, "now": now, "error": error})
                 continue
             if row.serial_key is not None:
-                if row.serial_key in keys or (postgres and not self._key_still_free(row, now)):
+                if row.serial_key in keys or not self._key_still_free(row, now):
                     continue
                 keys.add(row.serial_key)
-            row.state = JobState.RUNNING.value
-            row.lease_token = uuid.uuid4().hex
-            row.leased_until = now + timedelta(seconds=seconds)
-            row.attempts += 1
-            row.updated_at = now
-            leased.append(_job(row))
-        self._session.flush()
+            token = uuid.uuid4().hex
+            self._run(_TAKE, {"job_id": row.id, "token": token, "until": until, "now": now})
+            leased.append(_leased(row, token=token, until=until, now=now))
         return leased
 
-    def _key_still_free(self, row: JobRow, now: datetime) -> bool:
+    def _candidates(self, now: datetime, limit: int) -> list[Row[Any]]:
+        params = {"now": now, "limit": limit}
+        rows = [*self._run(_PENDING_DUE, params), *self._run(_LEASE_EXPIRED, params)]
+        return sorted(rows, key=lambda row: (row.run_at, row.id))[:limit]
+
+    def _key_still_free(self, row: Row[Any], now: datetime) -> bool:
+        if self._session.get_bind().dialect.name != "postgresql":
+            return True  # SQLite: the transaction holds the write lock, no one else can lease
         # Two workers may pick twins of one key at once: the advisory lock makes the second
         # wait for the first to commit, and the fresh statement below then sees its lease.
-        self._session.execute(select(func.pg_advisory_xact_lock(func.hashtext(row.serial_key))))
-        busy = select(_busy_key(literal(row.serial_key), now, exclude=literal(row.id)))
-        return not self._session.execute(busy).scalar_one()
+        self._run(_KEY_LOCK, {"key": row.serial_key})
+        return not self._run(_KEY_BUSY, {"key": row.serial_key, "now": now, "job_id": row.id}).scalar_one()
 
     def extend(self, job_id: int, token: str, *, until: datetime) -> None:
         self._guarded(job_id, token, leased_until=until)
 
     def finish(self, job_id: int, token: str, *, now: datetime) -> None:
-        self._guarded(
-            job_id,
-            token,
-            state=JobState.DONE.value,
-            finished_at=now,
-            updated_at=now,
-            lease_token=None,
-        )
+        self._guarded(job_id, token, state=_DONE, finished_at=now, updated_at=now, lease_token=None)
 
     def retry(
         self, job_id: int, token: str, *, now: datetime, run_at: datetime, error: str, refund: bool = False
     ) -> None:
         """Back to pending; `refund` gives the attempt back (the job was told to wait, it did not fail)."""
-        extra = {"attempts": JobRow.attempts - 1} if refund else {}
-        self._guarded(
+        self._guarded_values(
             job_id,
             token,
-            **extra,
-            state=JobState.PENDING.value,
-            run_at=run_at,
-            last_error=error[:_ERROR_LIMIT],
-            updated_at=now,
-            lease_token=None,
-            leased_until=None,
+            {
+                "state": _PENDING,
+                "run_at": run_at,
+                "last_error": error[:_ERROR_LIMIT],
+                "updated_at": now,
+                "lease_token": None,
+                "leased_until": None,
+            },
+            refund=refund,
         )
 
     def reschedule(
@@ -162,7 +244,7 @@ class SqlJobQueue:
         self._guarded(
             job_id,
             token,
-            state=JobState.PENDING.value,
+            state=_PENDING,
             run_at=run_at,
             payload=payload,
             attempts=0,
@@ -176,7 +258,7 @@ class SqlJobQueue:
         self._guarded(
             job_id,
             token,
-            state=JobState.DEAD.value,
+            state=_DEAD,
             last_error=error[:_ERROR_LIMIT],
             finished_at=now,
             updated_at=now,
@@ -187,40 +269,36 @@ class SqlJobQueue:
         """A dead job back to pending with fresh attempts (`shepherd jobs retry`)."""
         result = self._session.execute(
             update(JobRow)
-            .where(JobRow.id == job_id, JobRow.state == JobState.DEAD.value)
-            .values(
-                state=JobState.PENDING.value,
-                attempts=0,
-                run_at=now,
-                updated_at=now,
-                finished_at=None,
-            )
+            .where(JobRow.id == job_id, JobRow.state == _DEAD)
+            .values(state=_PENDING, attempts=0, run_at=now, updated_at=now, finished_at=None)
         )
         return bool(getattr(result, "rowcount", 0))
 
     def _guarded(self, job_id: int, token: str, **values: Any) -> None:
-        result = self._session.execute(
-            update(JobRow).where(JobRow.id == job_id, JobRow.lease_token == token).values(**values)
-        )
-        if getattr(result, "rowcount", 0) != 1:
+        self._guarded_values(job_id, token, values)
+
+    def _guarded_values(
+        self, job_id: int, token: str, values: dict[str, Any], *, refund: bool = False
+    ) -> None:
+        statement = _guarded_update(frozenset(values), refund)
+        params = {"job_id": job_id, "token": token, **{f"v_{k}": v for k, v in values.items()}}
+        if self._run(statement, params).rowcount != 1:
             raise LeaseLost(f"job {job_id}: lease lost")
 
 
-def _busy_key(key: Any, now: datetime, *, exclude: Any) -> Any:
-    running = aliased(JobRow)
-    return (
-        select(running.id)
-        .where(
-            running.serial_key == key,
-            running.state == JobState.RUNNING.value,
-            running.leased_until >= now,
-            running.id != exclude,
-        )
-        .exists()
+def _leased(row: Row[Any], *, token: str, until: datetime, now: datetime) -> Job:
+    """The job as its lease left it (what _TAKE wrote), without reading it back."""
+    return replace(
+        _job(row),
+        state=JobState.RUNNING,
+        lease_token=token,
+        leased_until=until,
+        attempts=row.attempts + 1,
+        updated_at=now,
     )
 
 
-def _job(row: JobRow) -> Job:
+def _job(row: JobRow | Row[Any]) -> Job:
     return Job(
         id=row.id,
         kind=row.kind,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, Table, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,9 @@ from shepherd.domain.model import (
 from shepherd.domain.people import person_key
 
 _DEPLOY_FIELDS = [f.name for f in fields(Deploy)]
+_DEPLOYS: Table = DeployRow.__table__  # type: ignore[assignment]
+_GET = select(_DEPLOYS).where(_DEPLOYS.c.id == bindparam("id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
 
 
 class SqlDeployRepository:
@@ -43,10 +46,9 @@ class SqlDeployRepository:
         return deploy
 
     def get(self, deploy_id: int, *, for_update: bool = False) -> Deploy | None:
-        query = select(DeployRow).where(DeployRow.id == deploy_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self._session.scalars(query).one_or_none()
+        # Core, built once: every watch tick reads its deploy, and the ORM load cost more than the query.
+        query = _GET_FOR_UPDATE if for_update else _GET
+        row = self._session.connection().execute(query, {"id": deploy_id}).first()
         return _deploy(row) if row else None
 
     def by_idempotency_key(self, key: str) -> Deploy | None:
@@ -147,7 +149,7 @@ def _deploy_columns(deploy: Deploy) -> dict[str, Any]:
     return values
 
 
-def _deploy(row: DeployRow) -> Deploy:
+def _deploy(row: DeployRow | Row[Any]) -> Deploy:
     values = {name: getattr(row, name) for name in _DEPLOY_FIELDS}
     values["status"] = DeployStatus(row.status)
     values["attribution_state"] = AttributionState(row.attribution_state)

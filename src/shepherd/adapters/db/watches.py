@@ -1,18 +1,48 @@
-"""Watches, their latest check judgements and the deploy timeline in SQL."""
+"""Watches, their latest check judgements and the deploy timeline in SQL.
+
+A watch tick reads its watch and writes it and its check rows back, so those statements are
+Core, built once (per dialect for the upsert): the ORM's select-then-update per check row
+cost more than the database's work.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, fields
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from shepherd.adapters.db.tables import CheckResultRow, TimelineRow, WatchRow
 from shepherd.domain.metrics import CheckResult, Outcome, Point, Verdict
 from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch
 
 _WATCH_FIELDS = [f.name for f in fields(Watch)]
+_WATCHES: Table = WatchRow.__table__  # type: ignore[assignment]
+_CHECKS: Table = CheckResultRow.__table__  # type: ignore[assignment]
+_GET_WATCH = select(_WATCHES).where(_WATCHES.c.deploy_id == bindparam("id"))
+_INSERT_WATCH = insert(_WATCHES)
+_GET_CHECKS = select(_CHECKS).where(_CHECKS.c.deploy_id == bindparam("id")).order_by(_CHECKS.c.id)
+_UPDATE_WATCH = (
+    update(_WATCHES)
+    .where(_WATCHES.c.deploy_id == bindparam("id"))
+    .values({name: bindparam(f"v_{name}") for name in _WATCH_FIELDS if name != "deploy_id"})
+)
+
+
+@cache
+def _upsert_check(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (deploy_id, name) DO UPDATE: one statement per check row, no read first."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_CHECKS)
+    kept = {"id", "deploy_id", "name"}
+    return statement.on_conflict_do_update(
+        index_elements=[_CHECKS.c.deploy_id, _CHECKS.c.name],
+        set_={c.name: statement.excluded[c.name] for c in _CHECKS.columns if c.name not in kept},
+    )
 
 
 class SqlWatchRepository:
@@ -20,7 +50,7 @@ class SqlWatchRepository:
         self._session = session
 
     def get(self, deploy_id: int) -> Watch | None:
-        row = self._session.get(WatchRow, deploy_id)
+        row = self._session.connection().execute(_GET_WATCH, {"id": deploy_id}).first()
         if row is None:
             return None
         values = {name: getattr(row, name) for name in _WATCH_FIELDS}
@@ -29,32 +59,24 @@ class SqlWatchRepository:
     def save(self, watch: Watch) -> None:
         values = {name: getattr(watch, name) for name in _WATCH_FIELDS}
         values["verdict"] = watch.verdict.value
-        row = self._session.get(WatchRow, watch.deploy_id)
-        if row is None:
-            self._session.add(WatchRow(**values))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        self._session.flush()
+        connection = self._session.connection()
+        params = {"id": watch.deploy_id, **{f"v_{k}": v for k, v in values.items() if k != "deploy_id"}}
+        if connection.execute(_UPDATE_WATCH, params).rowcount == 0:
+            connection.execute(_INSERT_WATCH, values)
 
     def checks(self, deploy_id: int) -> list[StoredCheck]:
-        query = (
-            select(CheckResultRow).where(CheckResultRow.deploy_id == deploy_id).order_by(CheckResultRow.id)
-        )
-        return [_stored(row) for row in self._session.scalars(query)]
+        rows = self._session.connection().execute(_GET_CHECKS, {"id": deploy_id})
+        return [_stored(row) for row in rows]
 
     def save_check(self, stored: StoredCheck) -> None:
-        query = select(CheckResultRow).where(
-            CheckResultRow.deploy_id == stored.deploy_id, CheckResultRow.name == stored.result.name
-        )
-        row = self._session.scalars(query).one_or_none()
-        values = _check_values(stored)
-        if row is None:
-            self._session.add(CheckResultRow(**values))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        self._session.flush()
+        self.save_checks([stored])
+
+    def save_checks(self, stored: Sequence[StoredCheck]) -> None:
+        """Insert or replace each check's row (by deploy and name), in one executemany."""
+        if not stored:
+            return
+        statement = _upsert_check(self._session.get_bind().dialect.name)
+        self._session.connection().execute(statement, [_check_values(s) for s in stored])
 
     def add_timeline(self, entry: TimelineEntry) -> None:
         values = {k: v for k, v in asdict(entry).items() if k != "id"}
@@ -100,7 +122,7 @@ def _check_values(stored: StoredCheck) -> dict[str, Any]:
     }
 
 
-def _stored(row: CheckResultRow) -> StoredCheck:
+def _stored(row: Row[Any]) -> StoredCheck:
     result = CheckResult(
         name=row.name,
         outcome=Outcome(row.outcome),
