@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -253,8 +254,8 @@ class CheckResultRow(Base):
     critical: Mapped[bool] = mapped_column(Boolean)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     mode: Mapped[str] = mapped_column(String(20))
-    baseline_points: Mapped[list[Any]] = mapped_column(JSON)
-    candidate_points: Mapped[list[Any]] = mapped_column(JSON)
+    baseline_packed: Mapped[bytes] = mapped_column(LargeBinary)  # adapters/db/points.py
+    candidate_packed: Mapped[bytes] = mapped_column(LargeBinary)
     judged_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("deploy_id", "name"),)

@@ -2,7 +2,7 @@
 
 A watch tick reads its watch and writes it and its check rows back, so those statements are
 Core, built once (per dialect for the upsert): the ORM's select-then-update per check row
-cost more than the database's work.
+cost more than the database's work. Points are stored packed (points.py), not as JSON.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from shepherd.adapters.db.points import pack, unpack
 from shepherd.adapters.db.tables import CheckResultRow, TimelineRow, WatchRow
-from shepherd.domain.metrics import CheckResult, Outcome, Point, Verdict
+from shepherd.domain.metrics import CheckResult, Outcome, Verdict
 from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch
 
 _WATCH_FIELDS = [f.name for f in fields(Watch)]
@@ -97,10 +98,6 @@ class SqlWatchRepository:
         ]
 
 
-def _points(points: tuple[Point, ...]) -> list[list[float]]:
-    return [[p.t, p.v] if p.w is None else [p.t, p.v, p.w] for p in points]
-
-
 def _check_values(stored: StoredCheck) -> dict[str, Any]:
     result = stored.result
     return {
@@ -116,8 +113,8 @@ def _check_values(stored: StoredCheck) -> dict[str, Any]:
         "critical": result.critical,
         "details": dict(result.details),
         "mode": stored.mode,
-        "baseline_points": _points(stored.baseline),
-        "candidate_points": _points(stored.candidate),
+        "baseline_packed": pack(stored.baseline),
+        "candidate_packed": pack(stored.candidate),
         "judged_at": stored.judged_at,
     }
 
@@ -139,7 +136,7 @@ def _stored(row: Row[Any]) -> StoredCheck:
         deploy_id=row.deploy_id,
         result=result,
         mode=row.mode,
-        baseline=tuple(Point(*p) for p in row.baseline_points),
-        candidate=tuple(Point(*p) for p in row.candidate_points),
+        baseline=unpack(row.baseline_packed),
+        candidate=unpack(row.candidate_packed),
         judged_at=row.judged_at,
     )
