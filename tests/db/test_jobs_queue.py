@@ -1,5 +1,6 @@
 """The jobs table and one job's lifecycle, on SQLite and PostgreSQL."""
 
+import threading
 from typing import Any
 
 import pytest
@@ -208,3 +209,27 @@ def test_serial_jobs_run_one_at_a_time_and_coalesce(
     for job in first:
         jobs.run(job)
     assert [j.id for j in jobs.lease(5)] == [c]
+
+
+def test_twins_leased_at_once_by_two_workers_run_one_at_a_time(
+    uow_factory: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    twin = NewJob(kind="sync", serial_key="deploy:1")
+    # The fillers keep the first worker from locking the twin along with its other candidates.
+    first, *_, second = enqueue(uow_factory, clock, twin, *[NewJob(kind="x")] * 3, twin)
+    other_worker: list[list[int]] = []
+
+    def lease_in_another_worker() -> None:
+        with uow_factory() as uow:
+            other_worker.append([j.id for j in uow.jobs.lease(now=clock(), seconds=30)])
+            uow.commit()
+
+    with uow_factory() as uow:
+        assert [j.id for j in uow.jobs.lease(now=clock(), seconds=30)] == [first]
+        other = threading.Thread(target=lease_in_another_worker)
+        other.start()  # PostgreSQL: it picks the twin, then waits on the key's lock
+        other.join(0.5)
+        assert other.is_alive()
+        uow.commit()
+    other.join(10)
+    assert len(other_worker) == 1 and second not in other_worker[0]  # the twin waits for the first

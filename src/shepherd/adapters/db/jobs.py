@@ -13,7 +13,6 @@ what the database does with it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -51,8 +50,9 @@ def _due(state: str, column: Any, *, strict: bool) -> Any:
     now = bindparam("now", type_=_T.c.run_at.type)
     free = or_(_T.c.serial_key.is_(None), ~_busy_key(_T.c.serial_key, now, exclude=_T.c.id))
     reached = column < now if strict else column <= now
+    columns = (_T.c.id, _T.c.state, _T.c.attempts, _T.c.max_attempts, _T.c.serial_key, _T.c.run_at)
     return (
-        select(_T)
+        select(*columns)  # only what choosing needs: _TAKE returns the rows it takes
         .where(_T.c.state == state, reached, free)
         .order_by(_T.c.run_at, _T.c.id)
         .limit(bindparam("limit"))
@@ -62,9 +62,15 @@ def _due(state: str, column: Any, *, strict: bool) -> Any:
 
 _PENDING_DUE = _due(_PENDING, _T.c.run_at, strict=False)
 _LEASE_EXPIRED = _due(_RUNNING, _T.c.leased_until, strict=True)  # its worker died or hung
-_TAKE = (
+_TAKE = (  # unless a twin of its key is running: a fresh statement after the key's lock sees it
     update(_T)
-    .where(_T.c.id == bindparam("job_id"))
+    .where(
+        _T.c.id == bindparam("job_id"),
+        or_(
+            _T.c.serial_key.is_(None),
+            ~_busy_key(_T.c.serial_key, bindparam("now", type_=_T.c.run_at.type), exclude=_T.c.id),
+        ),
+    )
     .values(
         state=_RUNNING,
         lease_token=bindparam("token"),
@@ -72,6 +78,7 @@ _TAKE = (
         attempts=_T.c.attempts + 1,
         updated_at=bindparam("now"),
     )
+    .returning(*_T.c)
 )
 _GIVE_UP = (
     update(_T)
@@ -95,9 +102,6 @@ _PENDING_TWIN = (
     .limit(1)
 )
 _KEY_LOCK = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("key"))))
-_KEY_BUSY = select(
-    _busy_key(bindparam("key"), bindparam("now", type_=_T.c.run_at.type), exclude=bindparam("job_id"))
-)
 
 
 @cache
@@ -192,12 +196,16 @@ class SqlJobQueue:
                 self._run(_GIVE_UP, {"job_id": row.id, "now": now, "error": error})
                 continue
             if row.serial_key is not None:
-                if row.serial_key in keys or not self._key_still_free(row, now):
+                if row.serial_key in keys:
                     continue
-                keys.add(row.serial_key)
-            token = uuid.uuid4().hex
-            self._run(_TAKE, {"job_id": row.id, "token": token, "until": until, "now": now})
-            leased.append(_leased(row, token=token, until=until, now=now))
+                self._lock_key(row.serial_key)
+            params = {"job_id": row.id, "token": uuid.uuid4().hex, "until": until, "now": now}
+            taken = self._run(_TAKE, params).first()
+            if taken is None:  # a twin of its key was leased meanwhile
+                continue
+            if taken.serial_key is not None:
+                keys.add(taken.serial_key)
+            leased.append(_job(taken))
         return leased
 
     def _candidates(self, now: datetime, limit: int) -> list[Row[Any]]:
@@ -205,13 +213,12 @@ class SqlJobQueue:
         rows = [*self._run(_PENDING_DUE, params), *self._run(_LEASE_EXPIRED, params)]
         return sorted(rows, key=lambda row: (row.run_at, row.id))[:limit]
 
-    def _key_still_free(self, row: Row[Any], now: datetime) -> bool:
-        if self._session.get_bind().dialect.name != "postgresql":
-            return True  # SQLite: the transaction holds the write lock, no one else can lease
+    def _lock_key(self, key: str) -> None:
         # Two workers may pick twins of one key at once: the advisory lock makes the second
-        # wait for the first to commit, and the fresh statement below then sees its lease.
-        self._run(_KEY_LOCK, {"key": row.serial_key})
-        return not self._run(_KEY_BUSY, {"key": row.serial_key, "now": now, "job_id": row.id}).scalar_one()
+        # wait for the first to commit, and its _TAKE (a fresh statement) then sees the lease.
+        # SQLite needs none: the transaction holds the write lock, no one else can lease.
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._run(_KEY_LOCK, {"key": key})
 
     def extend(self, job_id: int, token: str, *, until: datetime) -> None:
         self._guarded(job_id, token, leased_until=until)
@@ -284,18 +291,6 @@ class SqlJobQueue:
         params = {"job_id": job_id, "token": token, **{f"v_{k}": v for k, v in values.items()}}
         if self._run(statement, params).rowcount != 1:
             raise LeaseLost(f"job {job_id}: lease lost")
-
-
-def _leased(row: Row[Any], *, token: str, until: datetime, now: datetime) -> Job:
-    """The job as its lease left it (what _TAKE wrote), without reading it back."""
-    return replace(
-        _job(row),
-        state=JobState.RUNNING,
-        lease_token=token,
-        leased_until=until,
-        attempts=row.attempts + 1,
-        updated_at=now,
-    )
 
 
 def _job(row: JobRow | Row[Any]) -> Job:
