@@ -400,7 +400,7 @@ def profile_round(world: World, jobs: int) -> list[str]:
         "storing the look (check rows, watch, next run: one transaction)": cumulative(
             lambda f, n: n == "_record" and f.endswith("services/watch.py")
         ),
-        "(within it) the check rows (save_checks: upsert, points as JSON)": cumulative(
+        "(within it) the check rows (save_checks: one upsert, points packed)": cumulative(
             lambda f, n: n == "save_checks"
         ),
         "leasing the job": cumulative(lambda f, n: n == "lease" and f.endswith("services/jobs.py")),

@@ -171,7 +171,7 @@ class JobRow(Base):
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 
-    __table_args__ = (Index(None, "state", "run_at"),)
+    __table_args__ = (Index(None, "state", "run_at", "id"),)  # the order leases take jobs in
 
 
 class NotificationRow(Base):
