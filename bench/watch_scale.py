@@ -8,7 +8,8 @@ watches have every age from 0 to 60 minutes, as in steady state (young ones judg
 points, old ones up to 120 a series), and no age is favoured by the order jobs are leased.
 
 Then the clock advances in 30 s steps and at each step the worker's own loop
-(`Worker.run_until_idle`: lease one due job, run it, settle it) drains what is due: every
+(`Worker.run_until_idle`: lease one due job, run it, settle it; a watch tick settles itself in
+the transaction that stores its look) drains what is due: every
 watch's self-rescheduled tick and the `sync_messages` jobs its verdict changes cause.
 Real database, real jobs table, real judge; only the metrics source (tests/fakes/metrics.py
 answering seeded, computed series at once) and Slack (the console notifier, printing to
@@ -565,7 +566,8 @@ def run(watches: int = WATCHES, minutes: float = MINUTES, databases: tuple[str, 
         "weighted by request rate (canary: new vs stable version, 4 queries) and a p95 latency and a "
         "gauge (before/after plus the same pair a week earlier, 4 queries each): 12 metric queries a "
         f"look. {REGRESSING:.0%} of deploys regress. All watches are due at once each round (the worst "
-        "case for lag); the worker's loop drains it (Worker.run_until_idle: lease 1, run, settle)."
+        "case for lag); the worker's loop drains it (Worker.run_until_idle: lease 1, run; a tick "
+        "stores its look and its next run in one transaction)."
     )
     section.notes.append(
         "CPU: getrusage of this process (self and children) over the measured rounds only, minus the "
@@ -585,6 +587,12 @@ def run(watches: int = WATCHES, minutes: float = MINUTES, databases: tuple[str, 
             profile = sqlite.profile
         if "postgresql" in databases:
             _postgres(section, Path(tmp) / "pg", watches, minutes)
+    section.notes.append(
+        "The database work of a tick: three transactions, the lease (two selects, one update; on "
+        "PostgreSQL an advisory lock on the job's key too), a read (the deploy, the watch) and the "
+        "look's write (one upsert of the three check rows, their points packed as doubles, the watch "
+        "row and the job's next run)."
+    )
     if profile:
         section.notes.append(
             f"What dominates (cProfile, {PROFILE_JOBS} jobs of one more SQLite round; cumulative): "

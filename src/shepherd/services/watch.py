@@ -58,17 +58,11 @@ class WatchDeps:
 
 
 def run_watch(ctx: JobContext, deps: WatchDeps) -> None:
-    deploy_id = int(ctx.payload["deploy_id"])
     now = ctx.now()
-    with ctx.uow_factory() as uow:  # a read: the write below re-checks the lease
-        deploy = uow.deploys.get(deploy_id)
-        watch = uow.watches.get(deploy_id) if deploy is not None else None
-    if deploy is None:
+    loaded = _load(ctx, deps, int(ctx.payload["deploy_id"]))
+    if loaded is None:
         return
-    service = deps.config.service(deploy.service)
-    if watch is None:
-        with ctx.transaction() as uow:
-            watch = start_watch(uow, deploy, service, deps.config)
+    deploy, service, watch = loaded
     if watch.finished:
         return
     stop = _stop_reason(deploy, service)
@@ -95,6 +89,19 @@ def run_watch(ctx: JobContext, deps: WatchDeps) -> None:
             after_seconds=min(watch.interval_seconds, max(1.0, (watch.ends_at - now).total_seconds()))
         )
     _record(ctx, watch, after, stored)
+
+
+def _load(ctx: JobContext, deps: WatchDeps, deploy_id: int) -> tuple[Deploy, Service | None, Watch] | None:
+    with ctx.uow_factory() as uow:  # a read: the write that ends the tick re-checks the lease
+        deploy = uow.deploys.get(deploy_id)
+        watch = uow.watches.get(deploy_id) if deploy is not None else None
+    if deploy is None:
+        return None
+    service = deps.config.service(deploy.service)
+    if watch is None:  # the first look
+        with ctx.transaction() as uow:
+            watch = start_watch(uow, deploy, service, deps.config)
+    return deploy, service, watch
 
 
 def start_watch(uow: UnitOfWork, deploy: Deploy, service: Service | None, config: ShepherdConfig) -> Watch:
