@@ -39,9 +39,11 @@ from shepherd.domain.judge_stats import (
     dispersion,
     inflation,
     mann_whitney_p,
+    median,
     paired,
     paired_t_p,
     pearson_residuals,
+    quantile,
     rate_p,
     sample,
     shared_level,
@@ -210,7 +212,7 @@ def _level(s: Sample) -> float:
 
 
 def _median(v: Floats) -> float:
-    return float(np.median(v))
+    return median(v)
 
 
 def _null(ctx: Context, up: bool, season: float) -> float:
@@ -338,7 +340,7 @@ def _location(x: Compared, up: bool, season: float, logs: bool) -> Finding:
 
 def _tail_finding(ctx: Context, x: Compared, up: bool, logs: bool) -> Finding:
     q = TAIL_QUANTILE if up else 1 - TAIL_QUANTILE
-    season = _season(ctx, up, lambda s: float(np.quantile(s.v, q)))
+    season = _season(ctx, up, lambda s: float(quantile(s.v, q)))
     new_t, ok_t = x.tested()
     if x.diff is not None:  # canary mode: the minute-by-minute differences, stray up vs down
         p, test = symmetry_p(x.diff, upper=up), "tail symmetry of the paired differences"
@@ -346,7 +348,7 @@ def _tail_finding(ctx: Context, x: Compared, up: bool, logs: bool) -> Finding:
         before = tail_p(new_t, _tail_excuse(ctx, ok_t, up, logs), upper=up).p
         p = max(before, _week_tail_p(ctx, new_t, up, logs))
         test = f"tail exceedance (p{round(q * 100)})"
-    q_old, q_new = float(np.quantile(x.old, q)), float(np.quantile(x.new, q))
+    q_old, q_new = float(quantile(x.old, q)), float(quantile(x.new, q))
     label = f"p{round(q * 100)}"
     kind = ctx.spec.kind
     note = f" while the median went {_fmt(kind, _median(x.old))} → {_fmt(kind, _median(x.new))}"
@@ -384,7 +386,7 @@ def _tail_excuse(ctx: Context, ok: Floats, up: bool, logs: bool) -> Floats:
         return ok
     scale: Callable[[Floats], Floats] = np.log if logs else np.asarray
     u = (np.argsort(np.argsort(ok, kind="stable")) + 0.5) / ok.size
-    moved = np.quantile(scale(after.v), np.append(u, 0.5)) - np.quantile(scale(before.v), np.append(u, 0.5))
+    moved = quantile(scale(after.v), np.append(u, 0.5)) - quantile(scale(before.v), np.append(u, 0.5))
     beyond = moved[:-1] - moved[-1]
     if up:
         return ok + np.where(u > 0.5, np.maximum(beyond, 0.0), 0.0)
