@@ -401,7 +401,7 @@ def profile_round(world: World, jobs: int) -> list[str]:
         "storing the look (check rows, watch, next run: one transaction)": cumulative(
             lambda f, n: n == "_record" and f.endswith("services/watch.py")
         ),
-        "(within it) the check rows (save_checks: one upsert, points packed)": cumulative(
+        "(within it) the check rows (save_checks: one update, points packed)": cumulative(
             lambda f, n: n == "save_checks"
         ),
         "leasing the job": cumulative(lambda f, n: n == "lease" and f.endswith("services/jobs.py")),
@@ -590,7 +590,7 @@ def run(watches: int = WATCHES, minutes: float = MINUTES, databases: tuple[str, 
     section.notes.append(
         "The database work of a tick: three transactions, the lease (two selects, one update; on "
         "PostgreSQL an advisory lock on the job's key too), a read (the deploy, the watch) and the "
-        "look's write (one upsert of the three check rows, their points packed as doubles, the watch "
+        "look's write (one update of the three check rows, their points packed as doubles, the watch "
         "row and the job's next run)."
     )
     if profile:

@@ -69,6 +69,23 @@ def test_check_rows_are_replaced_by_name_and_keep_their_order(
     assert checks[0] == latest
 
 
+def test_replacing_check_rows_takes_no_new_ids(uow_factory: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    # An upsert would take a sequence value on every look (PostgreSQL): integer ids run out.
+    with uow_factory() as uow:
+        deploy_id = uow.deploys.add(new_deploy(clock)).id
+        uow.commit()
+    assert deploy_id is not None
+    for look in range(10):
+        names = ["a", "b", "c", "d"] if look == 9 else ["a", "b", "c"]
+        with uow_factory() as uow:
+            uow.watches.save_checks([_stored(deploy_id, n, Outcome.PASS, clock, *PLAIN) for n in names])
+            uow.commit()
+    with uow_factory() as uow:
+        ids = uow.session.execute(text("SELECT id FROM check_results ORDER BY id")).scalars().all()
+        assert [c.result.name for c in uow.watches.checks(deploy_id)] == ["a", "b", "c", "d"]
+    assert ids[:3] == [1, 2, 3] and ids[3] <= 7  # d: at most the four tried in its first look
+
+
 def test_watch_is_inserted_then_updated(uow_factory: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
     with uow_factory() as uow:
         deploy_id = uow.deploys.add(new_deploy(clock)).id

@@ -1,7 +1,7 @@
 """Watches, their latest check judgements and the deploy timeline in SQL.
 
 A watch tick reads its watch and writes it and its check rows back, so those statements are
-Core, built once (per dialect for the upsert): the ORM's select-then-update per check row
+Core, built once (per dialect for the insert): the ORM's select-then-update per check row
 cost more than the database's work. Points are stored packed (points.py), not as JSON.
 """
 
@@ -35,15 +35,16 @@ _UPDATE_WATCH = (
 )
 
 
+# The SET clause comes from the parameters' keys (all but the row's key, see _replacing).
+_UPDATE_CHECK = update(_CHECKS).where(
+    _CHECKS.c.deploy_id == bindparam("key_deploy_id"), _CHECKS.c.name == bindparam("key_name")
+)
+
+
 @cache
-def _upsert_check(dialect: str) -> Insert:
-    """INSERT … ON CONFLICT (deploy_id, name) DO UPDATE: one statement per check row, no read first."""
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_CHECKS)
-    kept = {"id", "deploy_id", "name"}
-    return statement.on_conflict_do_update(
-        index_elements=[_CHECKS.c.deploy_id, _CHECKS.c.name],
-        set_={c.name: statement.excluded[c.name] for c in _CHECKS.columns if c.name not in kept},
-    )
+def _insert_missing_checks(dialect: str) -> Insert:
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_(_CHECKS).on_conflict_do_nothing(index_elements=[_CHECKS.c.deploy_id, _CHECKS.c.name])
 
 
 class SqlWatchRepository:
@@ -73,11 +74,18 @@ class SqlWatchRepository:
         self.save_checks([stored])
 
     def save_checks(self, stored: Sequence[StoredCheck]) -> None:
-        """Insert or replace each check's row (by deploy and name), in one executemany."""
+        """Replace each check's row (by deploy and name) in one executemany; insert the missing ones.
+
+        Not one upsert: on PostgreSQL every INSERT … ON CONFLICT takes a new id from the sequence,
+        and at 2,000 watches that would exhaust an integer id in about four months.
+        """
         if not stored:
             return
-        statement = _upsert_check(self._session.get_bind().dialect.name)
-        self._session.connection().execute(statement, [_check_values(s) for s in stored])
+        rows = [_check_values(s) for s in stored]
+        connection = self._session.connection()
+        updated = connection.execute(_UPDATE_CHECK, [_replacing(row) for row in rows])
+        if updated.rowcount != len(rows):  # a first look, a check new in shepherd.yaml (or no count)
+            connection.execute(_insert_missing_checks(self._session.get_bind().dialect.name), rows)
 
     def add_timeline(self, entry: TimelineEntry) -> None:
         values = {k: v for k, v in asdict(entry).items() if k != "id"}
@@ -117,6 +125,11 @@ def _check_values(stored: StoredCheck) -> dict[str, Any]:
         "candidate_packed": pack(stored.candidate),
         "judged_at": stored.judged_at,
     }
+
+
+def _replacing(values: dict[str, Any]) -> dict[str, Any]:
+    row = {k: v for k, v in values.items() if k not in ("deploy_id", "name")}
+    return {**row, "key_deploy_id": values["deploy_id"], "key_name": values["name"]}
 
 
 def _stored(row: Row[Any]) -> StoredCheck:
