@@ -24,6 +24,7 @@ from shepherd.entrypoints.demo_repo import RepoBuilder
 from shepherd.entrypoints.web.app import create_app
 from shepherd.services.errors import Forbidden
 from shepherd.services.rollback import (
+    NEVER_RAN,
     ROLLBACK_JOB,
     STOPPED,
     Requester,
@@ -340,6 +341,34 @@ def test_worker_death_while_running_fails_it_without_running_again(rworld: World
     assert again["created"] is True and again["rollback"]["id"] != rollback["id"]
     rworld.run_jobs()
     assert run_count(runs) == 1
+
+
+def test_a_rollback_whose_job_died_before_it_started_is_replaced_by_the_next_press(
+    rworld: World, runs: Path
+) -> None:
+    deploy_id = deploy(rworld)
+    first = press(rworld, "rollback", deploy_id, ANA).json()["rollback"]
+    healthy = rworld.shepherd.runner.handlers[ROLLBACK_JOB]
+
+    def unreachable(ctx: Any) -> None:
+        raise RuntimeError("database unreachable")  # before the job could mark it running
+
+    rworld.shepherd.runner.handlers[ROLLBACK_JOB] = unreachable
+    for _ in range(30):  # every attempt fails until the job gives up
+        rworld.run_jobs()
+        rworld.clock.advance(3600)
+    with rworld.shepherd.uow_factory() as uow:
+        assert [j.state for j in uow.jobs.query(limit=1000) if j.kind == ROLLBACK_JOB] == ["dead"]
+    assert rollbacks(rworld, deploy_id)[0]["state"] == "requested"
+    rworld.shepherd.runner.handlers[ROLLBACK_JOB] = healthy
+    again = press(rworld, "rollback", deploy_id, ANA).json()
+    assert again["created"] is True and again["rollback"]["id"] != first["id"]
+    old, new = rollbacks(rworld, deploy_id)
+    assert new["state"] == "requested"
+    assert old["state"] == "failed" and old["output"] == NEVER_RAN
+    assert any("gave up before it started" in t for t in timeline(rworld, deploy_id))
+    rworld.run_jobs()
+    assert run_count(runs) == 1 and rollbacks(rworld, deploy_id)[1]["state"] == "succeeded"
 
 
 @dataclass

@@ -45,6 +45,7 @@ from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger("shepherd.rollback")
 
 ROLLBACK_JOB = "run_rollback"
+NEVER_RAN = "this rollback's job gave up before it started, so it never ran; a later request replaced it"
 STOPPED = (
     "Shepherd stopped while the rollback ran; it may or may not have happened — "
     "check, then roll back again if needed"
@@ -115,8 +116,10 @@ def request_rollback(
                 uow.commit()
                 raise Forbidden(refusal)
         active = _active(uow, deploy_id)
-        if active is not None:
+        if active is not None and not _orphaned(uow, active):
             return active, False
+        if active is not None:  # its job gave up before it started: it never ran, so replace it
+            _settle(uow, active, RollbackResult(False, None, NEVER_RAN), now)
         target = rollback_target(deploy)
         if target is None:
             raise Invalid(
@@ -158,6 +161,18 @@ def request_rollback(
 
 def _active(uow: UnitOfWork, deploy_id: int) -> Rollback | None:
     return next((r for r in uow.incidents.rollbacks(deploy_id) if r.state.active), None)
+
+
+def _orphaned(uow: UnitOfWork, rollback: Rollback) -> bool:
+    """A rollback still `requested` whose job is dead: it never ran and never will on its own.
+
+    Safe to replace, because the job commits `running` before it runs anything; a `running` one
+    whose job died may have run, and stays for its retry to settle (see the module docstring).
+    """
+    if rollback.state is not RollbackState.REQUESTED:
+        return False
+    dead = uow.jobs.query(state="dead", deploy_id=rollback.deploy_id, limit=1000)
+    return any(j.kind == ROLLBACK_JOB and j.payload.get("rollback_id") == rollback.id for j in dead)
 
 
 def _refusal(
