@@ -8,8 +8,8 @@ watches have every age from 0 to 60 minutes, as in steady state (young ones judg
 points, old ones up to 120 a series), and no age is favoured by the order jobs are leased.
 
 Then the clock advances in 30 s steps and at each step the worker's own loop
-(`Worker.run_until_idle`: lease one due job, run it, settle it; a watch tick settles itself in
-the transaction that stores its look) drains what is due: every
+(`Worker.run_until_idle`: run a job; the transaction that settles it, for a watch tick the one
+that stores its look, leases the next) drains what is due: every
 watch's self-rescheduled tick and the `sync_messages` jobs its verdict changes cause.
 Real database, real jobs table, real judge; only the metrics source (tests/fakes/metrics.py
 answering seeded, computed series at once) and Slack (the console notifier, printing to
@@ -398,13 +398,15 @@ def profile_round(world: World, jobs: int) -> list[str]:
 
     parts = {
         "judging (judge_check: numpy, scipy)": cumulative(lambda f, n: n == "judge_check"),
-        "storing the look (check rows, watch, next run: one transaction)": cumulative(
+        "storing the look (check rows, watch, next run, next job's lease: one commit)": cumulative(
             lambda f, n: n == "_record" and f.endswith("services/watch.py")
         ),
         "(within it) the check rows (save_checks: one update, points packed)": cumulative(
             lambda f, n: n == "save_checks"
         ),
-        "leasing the job": cumulative(lambda f, n: n == "lease" and f.endswith("services/jobs.py")),
+        "leasing jobs (mostly within the above)": cumulative(
+            lambda f, n: n == "lease" and f.endswith("db/jobs.py")
+        ),
         "reading the deploy and its watch": cumulative(
             lambda f, n: n == "get" and f.endswith(("db/repositories.py", "db/watches.py"))
         ),
@@ -566,8 +568,8 @@ def run(watches: int = WATCHES, minutes: float = MINUTES, databases: tuple[str, 
         "weighted by request rate (canary: new vs stable version, 4 queries) and a p95 latency and a "
         "gauge (before/after plus the same pair a week earlier, 4 queries each): 12 metric queries a "
         f"look. {REGRESSING:.0%} of deploys regress. All watches are due at once each round (the worst "
-        "case for lag); the worker's loop drains it (Worker.run_until_idle: lease 1, run; a tick "
-        "stores its look and its next run in one transaction)."
+        "case for lag); the worker's loop drains it (Worker.run_until_idle: run a job; the "
+        "transaction that settles it leases the next)."
     )
     section.notes.append(
         "CPU: getrusage of this process (self and children) over the measured rounds only, minus the "
@@ -588,10 +590,10 @@ def run(watches: int = WATCHES, minutes: float = MINUTES, databases: tuple[str, 
         if "postgresql" in databases:
             _postgres(section, Path(tmp) / "pg", watches, minutes)
     section.notes.append(
-        "The database work of a tick: three transactions, the lease (two selects, one update; on "
-        "PostgreSQL an advisory lock on the job's key too), a read (the deploy, the watch) and the "
-        "look's write (one update of the three check rows, their points packed as doubles, the watch "
-        "row and the job's next run)."
+        "The database work of a tick: two transactions, a read (the deploy, the watch) and the look's "
+        "write (one update of the three check rows, their points packed as doubles, the watch row, the "
+        "job's next run, and the lease of the next due job: two selects and an update, on PostgreSQL "
+        "an advisory lock on its key too)."
     )
     if profile:
         section.notes.append(

@@ -8,6 +8,7 @@ import pytest
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.domain.jobs import JobState, LeaseLost, NewJob, PermanentFailure, RetryLater
 from shepherd.domain.model import DeployStatus
+from shepherd.entrypoints.worker import Worker
 from shepherd.services.jobs import JobContext, JobRunner
 from tests.db.test_repositories import new_deploy
 from tests.support import FakeClock
@@ -233,3 +234,32 @@ def test_twins_leased_at_once_by_two_workers_run_one_at_a_time(
         uow.commit()
     other.join(10)
     assert len(other_worker) == 1 and second not in other_worker[0]  # the twin waits for the first
+
+
+def test_settling_a_job_leases_the_next_one_in_the_same_transaction(
+    uow_factory: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    def effect(ctx: JobContext) -> None:
+        with ctx.transaction(finish=True) as uow:
+            uow.deploys.add(new_deploy(clock))
+
+    a, b, c = enqueue(uow_factory, clock, NewJob(kind="plain"), NewJob(kind="effect"), NewJob(kind="plain"))
+    jobs = runner(uow_factory, clock, plain=lambda ctx: None, effect=effect)
+    outcome, second = jobs.run_then_lease(jobs.lease()[0])  # settled by the runner
+    assert outcome == "done" and second is not None and second.id == b
+    assert state(uow_factory, b).state is JobState.RUNNING and second.lease_token is not None
+    outcome, third = jobs.run_then_lease(second)  # settled by the handler's own last transaction
+    assert outcome == "done" and third is not None and third.id == c
+    assert jobs.run_then_lease(third) == ("done", None)
+    assert [state(uow_factory, j).state for j in (a, b, c)] == [JobState.DONE] * 3
+
+
+def test_the_worker_leaves_no_job_leased_when_it_stops(
+    uow_factory: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    first, second = enqueue(uow_factory, clock, NewJob(kind="plain"), NewJob(kind="plain"))
+    worker = Worker(runner(uow_factory, clock, plain=lambda ctx: None))
+    assert worker.run_until_idle(max_jobs=1) == 1
+    assert state(uow_factory, first).state is JobState.DONE
+    assert state(uow_factory, second).state is JobState.PENDING
+    assert worker.run_until_idle() == 1

@@ -2,7 +2,8 @@
 
 Embedded in `shepherd serve` and standalone as `shepherd worker`. A commit that enqueued
 jobs in this process calls `wake()`, so such a job starts within milliseconds; jobs from
-other processes are found by polling every `poll_seconds`.
+other processes are found by polling every `poll_seconds`. The transaction that settles a job
+also leases the next due one, so a busy loop spends one transaction a job on the queue, not two.
 """
 
 from __future__ import annotations
@@ -59,38 +60,48 @@ class Worker:
 
     def run_until_idle(self, max_jobs: int = 10_000) -> int:
         """Run due jobs in this thread until none is due (tests, `shepherd demo`)."""
-        count = 0
-        while count < max_jobs and self._run_one():
+        count, job = 0, None
+        while count < max_jobs and (job := job or self._lease()) is not None:
             count += 1
+            job = self._run(job, lease_next=count < max_jobs)  # none left leased when it returns
         return count
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        job: Job | None = None  # leased by the transaction that settled the last one
+        while job is not None or not self._stop.is_set():
             try:
-                worked = self._run_one()
+                job = job or self._lease()
+                worked = job is not None
+                if job is not None:
+                    job = self._run(job, lease_next=not self._stop.is_set())
             except Exception:  # the database went away: wait and try again
                 log.exception("worker loop error; retrying")
-                worked = False
+                worked, job = False, None
                 self._stop.wait(self._poll)
             if not worked:
                 self._wake.wait(self._sleep_seconds())
                 self._wake.clear()
 
-    def _run_one(self) -> bool:
+    def _lease(self) -> Job | None:
         jobs = self._runner.lease(1)
-        if not jobs:
-            return False
-        job = jobs[0]
+        return jobs[0] if jobs else None
+
+    def _run(self, job: Job, *, lease_next: bool) -> Job | None:
+        """Run one leased job; the next one, if its settling transaction leased it."""
         with self._lock:
             self._inflight[job.id] = job
+        leased = None
         try:
-            outcome = self._runner.run(job)
+            if lease_next:
+                outcome, leased = self._runner.run_then_lease(job)
+            else:
+                outcome = self._runner.run(job)
             log.debug("job %s (%s): %s", job.id, job.kind, outcome)
         finally:
             with self._lock:
                 self._inflight.pop(job.id, None)
         self.processed += 1
-        return True
+        return leased
 
     def _sleep_seconds(self) -> float:
         if self._next_due is None:

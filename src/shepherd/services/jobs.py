@@ -31,11 +31,13 @@ class _Next:
 
 
 class JobContext:
-    def __init__(self, job: Job, runner: JobRunner) -> None:
+    def __init__(self, job: Job, runner: JobRunner, *, lease_next: bool = False) -> None:
         self.job = job
         self._runner = runner
         self.finished = False
         self.next: _Next | None = None
+        self.lease_next = lease_next
+        self.leased: Job | None = None  # the next job, leased in the transaction that settled this one
 
     @property
     def uow_factory(self) -> UnitOfWorkFactory:
@@ -64,9 +66,10 @@ class JobContext:
                 uow.jobs.finish(self.job.id, token, now=now)
             else:
                 uow.jobs.extend(self.job.id, token, until=now + timedelta(seconds=self._runner.lease_seconds))
+            leased = self._runner.lease_next_in(uow, self) if finish else None
             uow.commit()
         if finish:
-            self.finished = True
+            self.finished, self.leased = True, leased
 
     def reschedule(self, *, after_seconds: float, payload: dict[str, Any] | None = None) -> None:
         """Run this job again later (self-rescheduling jobs such as a watch tick)."""
@@ -98,6 +101,13 @@ class JobRunner:
             uow.commit()
         return jobs
 
+    def lease_next_in(self, uow: UnitOfWork, ctx: JobContext) -> Job | None:
+        """The next due job, leased in the transaction settling `ctx`'s job, if its worker asked."""
+        if not ctx.lease_next or ctx.leased is not None:
+            return None
+        jobs = uow.jobs.lease(now=self.clock(), seconds=self.lease_seconds, limit=1)
+        return jobs[0] if jobs else None
+
     def extend(self, job: Job) -> bool:
         assert job.lease_token is not None
         until = self.clock() + timedelta(seconds=self.lease_seconds)
@@ -111,49 +121,61 @@ class JobRunner:
 
     def run(self, job: Job) -> str:
         """Run a leased job and settle it; returns what happened (for logs and tests)."""
+        return self._run(JobContext(job, self))
+
+    def run_then_lease(self, job: Job) -> tuple[str, Job | None]:
+        """`run`, and lease the next due job in the transaction that settles this one.
+
+        A worker's loop would otherwise spend a transaction of its own on every lease.
+        """
+        ctx = JobContext(job, self, lease_next=True)
+        return self._run(ctx), ctx.leased
+
+    def _run(self, ctx: JobContext) -> str:
+        job = ctx.job
         handler = self.handlers.get(job.kind)
         if handler is None:
-            return self._settle(job, "dead", error=f"no handler for job kind {job.kind!r}")
-        ctx = JobContext(job, self)
+            return self._settle(ctx, "dead", error=f"no handler for job kind {job.kind!r}")
         try:
             handler(ctx)
         except LeaseLost:
             log.warning("job %s (%s): lease lost; another worker has it", job.id, job.kind)
             return "lease_lost"
         except RetryLater as exc:  # asked to wait (e.g. Retry-After): not a failed attempt
-            return self._settle(job, "wait", error=f"retry later: {exc}", after=exc.seconds)
+            return self._settle(ctx, "wait", error=f"retry later: {exc}", after=exc.seconds)
         except PermanentFailure as exc:
-            return self._settle(job, "dead", error=f"permanent failure: {exc}")
+            return self._settle(ctx, "dead", error=f"permanent failure: {exc}")
         except Transient as exc:
             log.warning("job %s (%s) attempt %s: %s; will retry", job.id, job.kind, job.attempts, exc)
             return self._retry(
-                job, backoff_seconds(job.attempts, rng=self._rng), f"{type(exc).__name__}: {exc}"
+                ctx, backoff_seconds(job.attempts, rng=self._rng), f"{type(exc).__name__}: {exc}"
             )
         except Exception as exc:
             log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
             delay = backoff_seconds(job.attempts, rng=self._rng)
-            return self._retry(job, delay, f"{type(exc).__name__}: {exc}")
+            return self._retry(ctx, delay, f"{type(exc).__name__}: {exc}")
         if ctx.finished:
             return "done" if ctx.next is None else "rescheduled"
         if ctx.next is not None:
-            return self._settle(job, "rescheduled", after=ctx.next.seconds, payload=ctx.next.payload)
-        return self._settle(job, "done")
+            return self._settle(ctx, "rescheduled", after=ctx.next.seconds, payload=ctx.next.payload)
+        return self._settle(ctx, "done")
 
-    def _retry(self, job: Job, seconds: float, error: str) -> str:
+    def _retry(self, ctx: JobContext, seconds: float, error: str) -> str:
+        job = ctx.job
         if job.attempts >= job.max_attempts:
-            return self._settle(job, "dead", error=f"gave up after {job.attempts} attempts: {error}")
-        return self._settle(job, "retry", error=error, after=seconds)
+            return self._settle(ctx, "dead", error=f"gave up after {job.attempts} attempts: {error}")
+        return self._settle(ctx, "retry", error=error, after=seconds)
 
     def _settle(
         self,
-        job: Job,
+        ctx: JobContext,
         outcome: str,
         *,
         error: str = "",
         after: float = 0.0,
         payload: dict[str, Any] | None = None,
     ) -> str:
-        token = job.lease_token
+        job, token = ctx.job, ctx.job.lease_token
         assert token is not None
         now = self.clock()
         run_at = now + timedelta(seconds=after)
@@ -169,7 +191,9 @@ class JobRunner:
                     )
                 else:
                     uow.jobs.reschedule(job.id, token, now=now, run_at=run_at, payload=payload or {})
+                leased = self.lease_next_in(uow, ctx)
                 uow.commit()
+            ctx.leased = ctx.leased or leased
         except LeaseLost:
             log.warning("job %s: lease lost before recording outcome %s", job.id, outcome)
             return "lease_lost"
