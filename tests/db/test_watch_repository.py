@@ -161,3 +161,21 @@ def replace_points(check: StoredCheck, points: tuple[Point, ...]) -> StoredCheck
 
 def _json(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def test_non_finite_numbers_in_details_are_stored_as_null(
+    uow_factory: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    # PostgreSQL's json type refuses the NaN Python writes; a check's numbers must never lose its look.
+    with uow_factory() as uow:
+        deploy_id = uow.deploys.add(new_deploy(clock)).id
+        uow.commit()
+    assert deploy_id is not None
+    details: dict[str, float | str] = {"p": math.nan, "dispersion": math.inf, "low": -math.inf, "n": 3.0}
+    result = CheckResult("a", Outcome.INCONCLUSIVE, "a is odd", details=details)
+    with uow_factory() as uow:
+        uow.watches.save_checks([StoredCheck(deploy_id, result, "canary", (), (), clock())])
+        uow.commit()
+    with uow_factory() as uow:
+        (check,) = uow.watches.checks(deploy_id)
+    assert check.result.details == {"p": None, "dispersion": None, "low": None, "n": 3.0}
