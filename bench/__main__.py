@@ -1,5 +1,5 @@
-"""`python -m bench [attribution] [api] [notify] [judge] [watch] [storm]`: run benchmarks, print them, rewrite
-bench/RESULTS.md."""
+"""`python -m bench [attribution] [api] [notify] [judge] [watch] [watch-latency] [storm]`: run
+benchmarks, print them, rewrite bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from bench import alert_storm, api, attribution, judge_quality, notify, report, watch_scale
+from bench import alert_storm, api, attribution, judge_quality, notify, report, watch_latency, watch_scale
 from bench.common import Section, reference_loop
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
     "notify": lambda args: notify.run(deploys=args.deploys),
     "judge": lambda args: judge_quality.run(),
     "watch": lambda args: watch_scale.run(args.watches, databases=args.watch_databases),
+    "watch-latency": lambda args: watch_latency.run(),
     "storm": lambda args: alert_storm.run(),
 }
 

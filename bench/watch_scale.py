@@ -31,7 +31,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ from shepherd.domain.model import AttributionState, Deploy, DeployStatus
 from shepherd.domain.watch import StoredCheck
 from shepherd.entrypoints.worker import Worker
 from shepherd.services.jobs import Handler, JobContext
+from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import SYNC_JOB, NotifyDeps, sync_messages
 from shepherd.services.watch import WATCH_JOB, WatchDeps, run_watch, start_watch, watch_job
 from shepherd.settings import Settings
@@ -201,7 +202,11 @@ class World:
     watches: int
 
 
-def build_world(database_url: str, tmp: Path, watches: int) -> World:
+def build_world(
+    database_url: str, tmp: Path, watches: int, *, latency: float = 0.0, together: bool = True
+) -> World:
+    """`latency`: seconds each metric query waits; `together`: a look's queries as in production
+    (the process's pool), else one after the other."""
     tmp.mkdir(parents=True, exist_ok=True)
     services = min(SERVICES, watches)
     config = make_config(services, tmp)
@@ -213,7 +218,8 @@ def build_world(database_url: str, tmp: Path, watches: int) -> World:
     source = FakeMetricsSource(default=series, name="prometheus")
     slack = io.StringIO()  # what "Slack" got; emptied after each sync so memory stays flat
     notifier = ConsoleNotifier(Console(file=slack, width=100))
-    watch = WatchDeps(config=config, sources={"prometheus": source})
+    slow: MetricsSource = SlowSource(source, latency) if latency > 0 else source
+    watch = WatchDeps(config=config, sources={"prometheus": slow})
     notify = NotifyDeps(config=config, notifier=notifier, public_url=settings.public_url, charts=None)
     meter, clock = Meter(), SimClock(T0)
 
@@ -232,12 +238,26 @@ def build_world(database_url: str, tmp: Path, watches: int) -> World:
     shepherd = bootstrap(
         settings, config=config, clock=clock, upgrade_database=False, extra_handlers=handlers
     )
+    if together and shepherd.queries is not None:
+        watch = replace(watch, queries=shepherd.queries)  # the handler above reads it at call time
     try:
         _record_deploys(shepherd, services, watches)
     except BaseException:
         shepherd.close()
         raise
     return World(shepherd, clock, source, series, meter, watches)
+
+
+@dataclass(frozen=True)
+class SlowSource:
+    """A metrics backend that takes `seconds` to answer each query (sleeping: no CPU)."""
+
+    inner: MetricsSource
+    seconds: float
+
+    def query_range(self, query: str, *, start: datetime, end: datetime, step_seconds: float) -> list[Series]:
+        time.sleep(self.seconds)
+        return self.inner.query_range(query, start=start, end=end, step_seconds=step_seconds)
 
 
 def _deploy(service: str, version: str, started_at: datetime, status: DeployStatus) -> Deploy:
@@ -397,7 +417,7 @@ def profile_round(world: World, jobs: int) -> list[str]:
         return sum(v[3] for (f, _line, n), v in raw.items() if match(f, n))
 
     parts = {
-        "judging (judge_check: numpy, scipy)": cumulative(lambda f, n: n == "judge_check"),
+        "judging (judge_check)": cumulative(lambda f, n: n == "judge_check"),
         "storing the look (check rows, watch, next run, next job's lease: one commit)": cumulative(
             lambda f, n: n == "_record" and f.endswith("services/watch.py")
         ),

@@ -33,6 +33,7 @@ from shepherd.services.jobs import Handler, JobContext, JobRunner
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import SYNC_JOB, NotifyDeps, sync_messages
 from shepherd.services.paging import PagingDeps, page_pagerduty
+from shepherd.services.parallel import Parallel, ThreadPool
 from shepherd.services.ports import Notifier
 from shepherd.services.rollback import ROLLBACK_JOB, RollbackDeps, run_rollback
 from shepherd.services.slack_replies import REPLY_JOB, send_reply
@@ -60,6 +61,7 @@ class Shepherd:
     clock: Callable[[], datetime] = utc_now
     handlers: dict[str, Handler] = field(default_factory=dict)
     notifier: Notifier | None = None
+    queries: ThreadPool | None = None
 
     def worker(self, *, concurrency: int | None = None) -> Worker:
         worker = Worker(
@@ -82,6 +84,8 @@ class Shepherd:
             return uow.jobs.next_run_at()
 
     def close(self) -> None:
+        if self.queries is not None:
+            self.queries.close()
         self.engine.dispose()
 
 
@@ -104,12 +108,13 @@ def bootstrap(
         _require_current_schema(engine)
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
     notifier = build_notifier(settings)
-    handlers = default_handlers(settings, config, notifier)
+    queries = ThreadPool(threads=settings.metric_query_concurrency)  # threads start when used
+    handlers = default_handlers(settings, config, notifier, queries)
     handlers.update(extra_handlers or {})
     runner = JobRunner(
         uow_factory=uow_factory, handlers=handlers, clock=clock, lease_seconds=settings.job_lease_seconds
     )
-    return Shepherd(settings, config, engine, uow_factory, runner, clock, handlers, notifier)
+    return Shepherd(settings, config, engine, uow_factory, runner, clock, handlers, notifier, queries)
 
 
 def build_notifier(settings: Settings) -> Notifier:
@@ -119,7 +124,9 @@ def build_notifier(settings: Settings) -> Notifier:
     return SlackNotifier(token=settings.slack_token.get_secret_value(), base_url=settings.slack_api_url)
 
 
-def default_handlers(settings: Settings, config: ShepherdConfig, notifier: Notifier) -> dict[str, Handler]:
+def default_handlers(
+    settings: Settings, config: ShepherdConfig, notifier: Notifier, queries: Parallel
+) -> dict[str, Handler]:
     github = None
     if settings.github_token is not None:
         github = GithubApi(base_url=settings.github_api_url, token=settings.github_token.get_secret_value())
@@ -136,7 +143,7 @@ def default_handlers(settings: Settings, config: ShepherdConfig, notifier: Notif
     notify = NotifyDeps(
         config=config, notifier=notifier, public_url=settings.public_url, charts=MatplotlibCharts()
     )
-    watch = WatchDeps(config=config, sources=metric_sources(settings))
+    watch = WatchDeps(config=config, sources=metric_sources(settings), queries=queries)
 
     def attribute(ctx: JobContext) -> None:
         attribute_changes(ctx, deps)

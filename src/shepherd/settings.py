@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     datadog_api_key: SecretStr | None = None
     datadog_app_key: SecretStr | None = None
     metrics_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Metric queries in flight at once per process (a look's queries go out together).
+    metric_query_concurrency: int = Field(default=16, ge=1, le=64)
     # PagerDuty Events API v2 base (EU accounts: https://events.eu.pagerduty.com); tests use a fake.
     pagerduty_events_url: str = "https://events.pagerduty.com"
     # Worker tuning: the defaults suit one process; tests shorten them.

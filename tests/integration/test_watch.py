@@ -81,7 +81,11 @@ def world_with(
     make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack, source: Any, **kw: Any
 ) -> World:
     world = make_world(watch_config(demo_repo[0], **kw), slack_token=TOKEN, slack_api_url=slack.url)
-    deps = WatchDeps(config=world.shepherd.config, sources={"prometheus": source})
+    # The process's own query pool: a look's queries go out together, as in production.
+    assert world.shepherd.queries is not None
+    deps = WatchDeps(
+        config=world.shepherd.config, sources={"prometheus": source}, queries=world.shepherd.queries
+    )
     world.shepherd.runner.handlers[WATCH_JOB] = lambda ctx: run_watch(ctx, deps)
     return world
 

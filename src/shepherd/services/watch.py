@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from shepherd.domain.config import Check, Service, ShepherdConfig, render_template
+from shepherd.domain.config import Check, Service, ShepherdConfig
 from shepherd.domain.jobs import NewJob
 from shepherd.domain.judge import judge_check
 from shepherd.domain.judge_deploy import judge_deploy
@@ -25,16 +25,17 @@ from shepherd.domain.metrics import (
     Direction,
     Outcome,
     Point,
-    Series,
     Verdict,
 )
 from shepherd.domain.model import Deploy, DeployStatus
-from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch, Window, windows
+from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch, windows
 from shepherd.services.incidents import open_incident
 from shepherd.services.jobs import JobContext
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import sync_job
+from shepherd.services.parallel import InOrder, Parallel
 from shepherd.services.ports import UnitOfWork
+from shepherd.services.watch_queries import CheckQueries, Side, fetch_all
 
 log = logging.getLogger("shepherd.watch")
 WATCH_JOB = "watch"
@@ -55,6 +56,7 @@ def watch_job(deploy_id: int, run_at: datetime | None = None) -> NewJob:
 class WatchDeps:
     config: ShepherdConfig
     sources: Mapping[str, MetricsSource]
+    queries: Parallel = field(default_factory=InOrder)  # how a look's metric queries are waited on
 
 
 def run_watch(ctx: JobContext, deps: WatchDeps) -> None:
@@ -70,7 +72,7 @@ def run_watch(ctx: JobContext, deps: WatchDeps) -> None:
         _finish_early(ctx, watch, stop)
         return
     assert service is not None
-    stored = [_look(deps, deploy, watch, check, now) for check in service.checks]
+    stored = _looks(deps, deploy, watch, service.checks, now)
     judgement = judge_deploy([s.result for s in stored], finished=now >= watch.ends_at)
     after = replace(
         watch,
@@ -173,7 +175,20 @@ def spec_of(check: Check) -> CheckSpec:
     )
 
 
-def _look(deps: WatchDeps, deploy: Deploy, watch: Watch, check: Check, now: datetime) -> StoredCheck:
+def _looks(
+    deps: WatchDeps, deploy: Deploy, watch: Watch, checks: Sequence[Check], now: datetime
+) -> list[StoredCheck]:
+    """Every check judged once: all their queries go out together, then each is judged."""
+    prepared = [_prepare(deps, deploy, watch, check, now) for check in checks]
+    plans = [p for p in prepared if isinstance(p, CheckQueries)]
+    fetched = iter(fetch_all(deps.queries, plans))
+    return [p if isinstance(p, StoredCheck) else _judged(p, next(fetched), watch, now) for p in prepared]
+
+
+def _prepare(
+    deps: WatchDeps, deploy: Deploy, watch: Watch, check: Check, now: datetime
+) -> StoredCheck | CheckQueries:
+    """The check's queries for this look, or its result already when there is nothing to ask."""
     spec = spec_of(check)
     canary = check.by_version and watch.stable_version is not None
     mode = "canary" if canary else "before_after"
@@ -187,72 +202,29 @@ def _look(deps: WatchDeps, deploy: Deploy, watch: Watch, check: Check, now: date
         return StoredCheck(watch.deploy_id, result, mode, (), (), now)
     version = deploy.version or deploy.sha
     old = watch.stable_version or version
-    try:
-        candidate = _fetch(source, check, deploy, version, old, span.candidate, watch.step_seconds)
-        baseline = _fetch(
-            source, check, deploy, old if canary else version, old, span.baseline, watch.step_seconds
-        )
-        seasonal = None
-        if span.seasonal is not None:
-            pair = [_fetch(source, check, deploy, version, old, w, watch.step_seconds) for w in span.seasonal]
-            seasonal = (pair[0], pair[1]) if pair[0] and pair[1] else None
-    except MetricsError as exc:
-        result = _unjudged(spec, Outcome.INCONCLUSIVE, f"the query failed: {exc}")
-        return StoredCheck(watch.deploy_id, result, mode, (), (), now)
+    sides = [Side(version, span.candidate), Side(old if canary else version, span.baseline)]
+    sides += [Side(version, w) for w in span.seasonal or ()]
+    values = {
+        "service": deploy.service,
+        "environment": deploy.environment,
+        "stable_version": old,
+        "sha": deploy.sha,
+    }
+    return CheckQueries(check, source, values, tuple(sides), watch.step_seconds, mode)
+
+
+def _judged(
+    plan: CheckQueries, fetched: list[list[Point]] | MetricsError, watch: Watch, now: datetime
+) -> StoredCheck:
+    spec = spec_of(plan.check)
+    if isinstance(fetched, MetricsError):
+        result = _unjudged(spec, Outcome.INCONCLUSIVE, f"the query failed: {fetched}")
+        return StoredCheck(watch.deploy_id, result, plan.mode, (), (), now)
+    candidate, baseline, *week = fetched
+    seasonal = (week[0], week[1]) if len(week) == 2 and week[0] and week[1] else None
     result = judge_check(spec, baseline, candidate, seasonal=seasonal)
-    return StoredCheck(watch.deploy_id, result, mode, tuple(baseline), tuple(candidate), now)
+    return StoredCheck(watch.deploy_id, result, plan.mode, tuple(baseline), tuple(candidate), now)
 
 
 def _unjudged(spec: CheckSpec, outcome: Outcome, reason: str) -> CheckResult:
     return CheckResult(name=spec.name, outcome=outcome, reason=reason, critical=spec.critical)
-
-
-def _fetch(
-    source: MetricsSource,
-    check: Check,
-    deploy: Deploy,
-    version: str,
-    stable: str,
-    window: Window,
-    step: float,
-) -> list[Point]:
-    values = {
-        "service": deploy.service,
-        "environment": deploy.environment,
-        "version": version,
-        "stable_version": stable,
-        "sha": deploy.sha,
-    }
-    points = _merge(
-        source.query_range(
-            render_template(check.query, values), start=window.start, end=window.end, step_seconds=step
-        ),
-        summed=check.kind == "count",
-    )
-    if check.weight_query is None:
-        return points
-    # A weight query gives a rate (requests per second): per point that is rate × step requests.
-    weights = {
-        p.t: p.v * step
-        for p in _merge(
-            source.query_range(
-                render_template(check.weight_query, values),
-                start=window.start,
-                end=window.end,
-                step_seconds=step,
-            ),
-            summed=True,
-        )
-    }
-    return [Point(p.t, p.v, weights.get(p.t)) for p in points]
-
-
-def _merge(series: Sequence[Series], *, summed: bool) -> list[Point]:
-    """One series per query is expected; several are summed (counts) or averaged (the rest)."""
-    if len(series) == 1:
-        return list(series[0].points)
-    by_time: dict[float, list[float]] = {}
-    for one in series:
-        for point in one.points:
-            by_time.setdefault(point.t, []).append(point.v)
-    return [Point(t, sum(vs) if summed else sum(vs) / len(vs)) for t, vs in sorted(by_time.items())]
