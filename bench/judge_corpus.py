@@ -66,6 +66,7 @@ class Scenario:
     week_before: list[Point] = field(default_factory=list)  # after-vs-before only
     week_after: list[Point] = field(default_factory=list)
     label: str = ""  # e.g. "×2", "jitter ×3"
+    slow_points: int = 0  # variance only: how many of the new side's points the slow path hit
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,11 @@ def _draw(rng: np.random.Generator, category: str, sid: str, i: int) -> Scenario
     week = _world(rng, n, ramp * rng.uniform(0.85, 1.15), batch_here, noisy)
     change, label = _change(rng, category, metric, canary, i)
     share = rng.uniform(0.05, 0.5) if canary else 1.0
-    maybe = _latency_gen(rng) if metric == "latency" else _error_gen(rng, category, regression, share, change)
+    slow: list[int] = []  # the slow path's realised points, one entry per generated side
+    if metric == "latency":
+        maybe: Gen | None = _latency_gen(rng, slow)
+    else:
+        maybe = _error_gen(rng, category, regression, share, change)
     if maybe is None:
         return None
     gen, spec = maybe, LATENCY if metric == "latency" else ERRORS
@@ -129,9 +134,12 @@ def _draw(rng: np.random.Generator, category: str, sid: str, i: int) -> Scenario
         everywhere = np.ones(n, dtype=bool)
         old = _points(T0, *gen(today, 1 - share, Change(), ~everywhere))
         new = _points(T0, *gen(today, share, change, everywhere))
-        return _lose(rng, Scenario(sid, category, regression, spec, True, old, new, label=label))
+        hit = slow[-1] if slow else 0
+        s = Scenario(sid, category, regression, spec, True, old, new, label=label, slow_points=hit)
+        return _lose(rng, s)
     after = np.arange(n) >= POINTS
     v, w = gen(today, 1.0, change, after)
+    hit = slow[-1] if slow else 0
     wv, ww = gen(week, 1.0, Change(), np.zeros(n, dtype=bool))
     s = Scenario(
         sid,
@@ -144,6 +152,7 @@ def _draw(rng: np.random.Generator, category: str, sid: str, i: int) -> Scenario
         _points(T0 - WEEK - POINTS * STEP, wv[:POINTS], None if ww is None else ww[:POINTS]),
         _points(T0 - WEEK, wv[POINTS:], None if ww is None else ww[POINTS:]),
         label,
+        hit,
     )
     return _lose(rng, s)
 
@@ -201,7 +210,7 @@ def _world(
 Gen = Callable[[World, float, Change, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
 
 
-def _latency_gen(rng: np.random.Generator) -> Gen:
+def _latency_gen(rng: np.random.Generator, slow_points: list[int]) -> Gen:
     base, beta = _log_uniform(rng, 0.03, 0.8), rng.uniform(0.3, 1.0)
 
     def gen(w: World, share: float, c: Change, on: np.ndarray) -> tuple[np.ndarray, None]:
@@ -209,7 +218,9 @@ def _latency_gen(rng: np.random.Generator) -> Gen:
         sigma = rng.uniform(0.03, 0.1) * w.noise * min(2.0, math.sqrt(0.5 / share))
         own = _ar1(rng, n, rng.uniform(0.0, 0.6), sigma)
         spikes = np.where(rng.random(n) < w.spike_rate, np.exp(rng.uniform(0.3, 1.2, n)), 1.0)
-        slow = np.where(on & _episodes(rng, n, c.slow_share, c.episode), c.slow, 1.0)
+        hit = on & _episodes(rng, n, c.slow_share, c.episode)
+        slow_points.append(int(hit.sum()))
+        slow = np.where(hit, c.slow, 1.0)
         since = np.cumsum(on) - 1
         warm = np.where(on, 1 + c.warmup * np.exp(-since / 3.0), 1.0)
         level = base * np.where(on, c.size * c.offset, 1.0)
