@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +22,7 @@ NEW, OLD = Window(T0, T0 + timedelta(minutes=5)), Window(T0 - timedelta(minutes=
 
 @pytest.fixture
 def pool() -> Iterator[ThreadPool]:
-    pool = ThreadPool(threads=8)
+    pool = ThreadPool(threads=8, inline_below=0.0)  # always in parallel, however fast the calls
     yield pool
     pool.close()
 
@@ -94,6 +95,27 @@ def test_pool_keeps_order_and_raises_the_first_error_after_all_calls_ended(pool:
             ]
         )
     assert sorted(ended) == ["a", "b", "c"]  # nothing of the look still running afterwards
+
+
+def test_the_pool_runs_instant_calls_inline_and_waiting_ones_in_parallel() -> None:
+    pool = ThreadPool(threads=4)
+    try:
+        here = threading.get_ident()
+        pool.all([lambda: None] * 3)  # undecided at first: in parallel, and it learns they are instant
+        for _ in range(3):  # instant calls: threads would cost more than they save
+            assert pool.all([threading.get_ident] * 3) == [here] * 3
+        barrier = threading.Barrier(3, timeout=10)
+
+        def waits() -> int:
+            time.sleep(0.005)  # a network round trip: longer than the inline limit
+            return threading.get_ident()
+
+        for _ in range(40):  # its smoothed typical duration climbs past the inline limit
+            pool.all([waits])
+        assert pool.typical > 0.002
+        assert len(set(pool.all([lambda: (barrier.wait(), waits())[1]] * 3))) == 3  # all at once
+    finally:
+        pool.close()
 
 
 def test_in_order_runs_on_the_calling_thread() -> None:
