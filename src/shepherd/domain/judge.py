@@ -25,7 +25,6 @@ Per check, pure and deterministic. The tests, and why these ones:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -52,6 +51,15 @@ from shepherd.domain.judge_stats import (
     tail_p,
     welch_t_p,
 )
+from shepherd.domain.judge_verdict import (
+    BEFORE_AFTER,
+    CANARY,
+    Context,
+    Finding,
+    Sides,
+    decide,
+    fmt,
+)
 from shepherd.domain.metrics import (
     CheckKind,
     CheckResult,
@@ -61,58 +69,8 @@ from shepherd.domain.metrics import (
     Point,
 )
 
-# Significance per look. The watch judges again every interval for an hour (up to 120 looks), so a
-# per-look 5 % would page for nothing most hours. The looks are cumulative and strongly correlated, so
-# a constant per-look level (Pocock-style; it keeps early looks as sensitive as late ones, unlike
-# O'Brien–Fleming, which matters because big regressions should page in minutes) of 0.001 costs a
-# family-wise rate of only a few times 0.001 per check and hour; the tolerance in the null hypothesis
-# lowers it further. It is split evenly (Bonferroni) between the tests one check runs. Measured:
-# bench/judge_quality.py reports the false-alarm rate of a whole hour of looks.
-ALPHA = 0.001
-SUGGESTIVE = 0.05  # beyond tolerance at this level but not at ALPHA: inconclusive, "too thin to tell"
 MW_FROM = 20  # points a side from which Mann–Whitney, not the t-test, judges the typical value
 SPARSE_ZEROS = 0.25  # a count or unweighted ratio with this share of zero points is compared as a rate
-
-
-@dataclass(frozen=True)
-class Sides:
-    """How a reason names the two sides."""
-
-    old: str
-    new: str
-    versus: str
-
-
-CANARY = Sides("the old version", "the new version", "on the new version vs the old")
-BEFORE_AFTER = Sides("before the deploy", "after the deploy", "after the deploy vs before")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One one-sided test of one check: its p-value and the summaries a person would compare."""
-
-    key: str  # short name for details: "rate", "t", "mw", "tail"
-    test: str
-    worse_up: bool  # tested for "the new side is higher"
-    p: float
-    old: float
-    new: float
-    beyond: bool  # the new summary is beyond tolerance (and the week-ago change) in the tested direction
-    season: float = 1.0  # the week-ago change excused
-    what: str = ""  # which summary: "", "median", "p90"
-    note: str = ""  # words appended to the lead, e.g. what the median did while the tail moved
-
-    @property
-    def ratio(self) -> float | None:
-        return self.new / self.old if self.old != 0 else None
-
-
-@dataclass(frozen=True)
-class Context:
-    spec: CheckSpec
-    sides: Sides
-    week: tuple[Sample, Sample] | None  # the same two windows a week earlier
-    details: dict[str, float | str]
 
 
 def judge_check(
@@ -140,7 +98,7 @@ def judge_check(
         findings = _rate_findings(ctx, old, new, ups, weighted=weighted)
     else:
         findings = _shape_findings(ctx, old, new, ups)
-    return _decide(ctx, findings)
+    return decide(ctx, findings)
 
 
 def _directions(direction: Direction) -> tuple[bool, ...]:
@@ -351,7 +309,7 @@ def _tail_finding(ctx: Context, x: Compared, up: bool, logs: bool) -> Finding:
     q_old, q_new = float(quantile(x.old, q)), float(quantile(x.new, q))
     label = f"p{round(q * 100)}"
     kind = ctx.spec.kind
-    note = f" while the median went {_fmt(kind, _median(x.old))} → {_fmt(kind, _median(x.new))}"
+    note = f" while the median went {fmt(kind, _median(x.old))} → {fmt(kind, _median(x.new))}"
     limit = q_old * _null(ctx, up, season)
     beyond = q_new > limit if up else q_new < limit
     return Finding("tail", test, up, p, q_old, q_new, beyond, season, label, note)
@@ -401,99 +359,3 @@ def _worst_acceptable(ctx: Context, old: Floats, up: bool, season: float, nonneg
     scale = float(np.median(np.abs(old)))
     shift = scale * (season - 1) + (scale * ctx.spec.tolerance if up else -scale * ctx.spec.tolerance)
     return old + shift
-
-
-def _decide(ctx: Context, findings: list[Finding]) -> CheckResult:
-    alpha = ALPHA / len(findings)
-    if ctx.week is not None:
-        excuse: float = max((f.season for f in findings), key=lambda x: abs(math.log(x)))
-        ctx.details["seasonal_excuse"] = round(excuse, 4)
-    for f in findings:
-        ctx.details[f"p_{f.key}_{'up' if f.worse_up else 'down'}"] = float(f"{f.p:.3g}")
-    ctx.details["alpha"] = alpha
-    failing = [f for f in findings if f.beyond and f.p < alpha]
-    suspect = [f for f in findings if f.beyond and f.p < SUGGESTIVE]
-    if failing:
-        chosen = min(failing, key=lambda f: f.p)
-        outcome, tail = Outcome.FAIL, f", {_p(chosen.p)}{_season_note(chosen)}."
-    elif suspect:
-        chosen = min(suspect, key=lambda f: f.p)
-        outcome = Outcome.INCONCLUSIVE
-        tail = f": looks worse, but too little or too noisy data to tell yet ({_p(chosen.p)})."
-    else:
-        chosen = _headline(findings)
-        outcome, tail = Outcome.PASS, _pass_words(ctx, chosen)
-    return CheckResult(
-        name=ctx.spec.name,
-        outcome=outcome,
-        reason=_lead(ctx, chosen) + tail,
-        baseline=chosen.old,
-        candidate=chosen.new,
-        ratio=chosen.ratio,
-        p_value=chosen.p,
-        test=chosen.test,
-        critical=ctx.spec.critical,
-        details=ctx.details,
-    )
-
-
-def _headline(findings: list[Finding]) -> Finding:
-    """For a pass: the location (or rate) finding in the direction the data actually moved."""
-    first = findings[0]
-    moved_up = first.new >= first.old
-    same_kind = [f for f in findings if f.test == first.test]
-    return next((f for f in same_kind if f.worse_up == moved_up), first)
-
-
-def _pass_words(ctx: Context, f: Finding) -> str:
-    tolerance = ctx.spec.tolerance
-    ratio = f.ratio if f.ratio is not None else (math.inf if f.new > 0 else 1.0)
-    raw_beyond = ratio > 1 + tolerance if f.worse_up else ratio < 1 - tolerance
-    if f.beyond or (raw_beyond and f.season == 1.0):
-        return f", not a significant change ({_p(f.p)})."
-    if raw_beyond:
-        return (
-            f", as the same hour a week ago moved (×{_times(f.season)}): the daily pattern, not the deploy."
-        )
-    if (ratio < 1 - tolerance) if f.worse_up else (ratio > 1 + tolerance):
-        return ": better, not worse."
-    return f": within the {tolerance:.0%} tolerance."
-
-
-def _season_note(f: Finding) -> str:
-    return f", beyond the ×{_times(f.season)} the same hour moved a week ago" if f.season != 1.0 else ""
-
-
-def _lead(ctx: Context, f: Finding) -> str:
-    kind = ctx.spec.kind
-    what = f" {f.what}" if f.what else ""
-    change = f"{_fmt(kind, f.old)} → {_fmt(kind, f.new)}"
-    ratio = f.ratio
-    times = (
-        "up from zero"
-        if ratio is None and f.new > 0
-        else "no change"
-        if ratio is None
-        else f"×{_times(ratio)}"
-    )
-    return f"{ctx.spec.name}{what} {change} ({times}) {ctx.sides.versus}{f.note}"
-
-
-def _times(ratio: float) -> str:
-    if ratio >= 10:
-        return f"{ratio:.0f}"
-    return f"{ratio:.2f}" if abs(ratio - 1) < 0.1 else f"{ratio:.2g}"
-
-
-def _fmt(kind: CheckKind, x: float) -> str:
-    if kind is CheckKind.RATIO and 0 <= x <= 1:
-        return "0%" if x == 0 else f"{x * 100:.2g}%"
-    if kind is CheckKind.LATENCY and abs(x) < 1:
-        return f"{x * 1000:.3g} ms"
-    if kind is CheckKind.LATENCY:
-        return f"{x:.3g} s"
-    return f"{x:.3g}"
-
-
-def _p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
