@@ -24,9 +24,9 @@ from shepherd.domain.postmortem import (
     PageStory,
     detection,
     impact_window,
-    render_markdown,
     timeline,
 )
+from shepherd.domain.postmortem_draft import render_markdown
 from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
