@@ -166,11 +166,7 @@ def _rate(s: Sample) -> float:
 
 
 def _level(s: Sample) -> float:
-    return _median(s.v)
-
-
-def _median(v: Floats) -> float:
-    return median(v)
+    return median(s.v)
 
 
 def _null(ctx: Context, up: bool, season: float) -> float:
@@ -278,11 +274,11 @@ def _location(x: Compared, up: bool, season: float, logs: bool) -> Finding:
     enough points; a t-test on logs sees a tripling in 5 points. From MW_FROM on, the rank test's
     robustness to spikes matters more than its speed.
     """
-    median_old, median_new = _median(x.old), _median(x.new)
+    median_old, median_new = median(x.old), median(x.new)
     new_t, ok_t = x.tested()
     if min(new_t.size, ok_t.size) >= MW_FROM:
         p = mann_whitney_p(new_t, ok_t, greater=up, factor=inflation(new_t, ok_t))
-        ok_median = _median(x.worst_ok)
+        ok_median = median(x.worst_ok)
         beyond = median_new > ok_median if up else median_new < ok_median
         return Finding("mw", "Mann–Whitney U", up, p, median_old, median_new, beyond, season, "median")
     if x.diff is not None:
@@ -309,7 +305,7 @@ def _tail_finding(ctx: Context, x: Compared, up: bool, logs: bool) -> Finding:
     q_old, q_new = float(quantile(x.old, q)), float(quantile(x.new, q))
     label = f"p{round(q * 100)}"
     kind = ctx.spec.kind
-    note = f" while the median went {fmt(kind, _median(x.old))} → {fmt(kind, _median(x.new))}"
+    note = f" while the median went {fmt(kind, median(x.old))} → {fmt(kind, median(x.new))}"
     limit = q_old * _null(ctx, up, season)
     beyond = q_new > limit if up else q_new < limit
     return Finding("tail", test, up, p, q_old, q_new, beyond, season, label, note)

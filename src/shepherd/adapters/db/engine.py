@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,28 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
         return _sqlite_engine(url)
     if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=json_dumps
+    )
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns as both databases take them: NaN and ±inf as null.
+
+    PostgreSQL's json type refuses the NaN Python writes (the whole transaction would fail, e.g.
+    a watch look whose check details hold one), and SQLite would keep it as text that is not JSON.
+    """
+    return json.dumps(_finite(value))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -31,6 +54,7 @@ def _sqlite_engine(url: str) -> Engine:
         pool_size=1,
         max_overflow=0,
         pool_timeout=60,
+        json_serializer=json_dumps,
     )
 
     @event.listens_for(engine, "connect")

@@ -7,8 +7,7 @@ cost more than the database's work. Points are stored packed (points.py), not as
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from functools import cache
 from typing import Any
@@ -120,17 +119,12 @@ def _check_values(stored: StoredCheck) -> dict[str, Any]:
         "p_value": result.p_value,
         "test": result.test,
         "critical": result.critical,
-        "details": _json_safe(result.details),
+        "details": dict(result.details),
         "mode": stored.mode,
         "baseline_packed": pack(stored.baseline),
         "candidate_packed": pack(stored.candidate),
         "judged_at": stored.judged_at,
     }
-
-
-def _json_safe(details: Mapping[str, Any]) -> dict[str, Any]:
-    """Non-finite numbers as null: PostgreSQL's json type refuses the NaN Python writes."""
-    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in details.items()}
 
 
 def _replacing(values: dict[str, Any]) -> dict[str, Any]:
