@@ -31,7 +31,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from shepherd.domain.judge_stats import (
-    TAIL_QUANTILE,
     Floats,
     Sample,
     block_dispersion,
@@ -47,10 +46,9 @@ from shepherd.domain.judge_stats import (
     sample,
     shared_level,
     stratified_dispersion,
-    symmetry_p,
-    tail_p,
     welch_t_p,
 )
+from shepherd.domain.judge_tails import TAIL_QUANTILE, Tail, symmetry, tail_p
 from shepherd.domain.judge_verdict import (
     BEFORE_AFTER,
     CANARY,
@@ -297,10 +295,14 @@ def _tail_finding(ctx: Context, x: Compared, up: bool, logs: bool) -> Finding:
     season = _season(ctx, up, lambda s: float(quantile(s.v, q)))
     new_t, ok_t = x.tested()
     if x.diff is not None:  # canary mode: the minute-by-minute differences, stray up vs down
-        p, test = symmetry_p(x.diff, upper=up), "tail symmetry of the paired differences"
+        strays = symmetry(x.diff, upper=up)
+        # Its answer changes only when another minute strays, not at every look: charged per stray.
+        p, floor, looks = strays.p, strays.floor, strays.points_per_stray
+        test = "tail symmetry of the paired differences"
     else:
-        before = tail_p(new_t, _tail_excuse(ctx, ok_t, up, logs), upper=up).p
-        p = max(before, _week_tail_p(ctx, new_t, up, logs))
+        before = tail_p(new_t, _tail_excuse(ctx, ok_t, up, logs), upper=up)
+        week = _week_tail(ctx, new_t, up, logs)
+        p, floor, looks = max(before.p, week.p), max(before.floor, week.floor), 1.0
         test = f"tail exceedance (p{round(q * 100)})"
     q_old, q_new = float(quantile(x.old, q)), float(quantile(x.new, q))
     label = f"p{round(q * 100)}"
@@ -308,11 +310,14 @@ def _tail_finding(ctx: Context, x: Compared, up: bool, logs: bool) -> Finding:
     note = f" while the median went {fmt(kind, median(x.old))} → {fmt(kind, median(x.new))}"
     limit = q_old * _null(ctx, up, season)
     beyond = q_new > limit if up else q_new < limit
-    return Finding("tail", test, up, p, q_old, q_new, beyond, season, label, note)
+    return Finding("tail", test, up, p, q_old, q_new, beyond, season, label, note, floor, looks)
 
 
-def _week_tail_p(ctx: Context, new_t: Floats, up: bool, logs: bool) -> float:
-    """The tail after the deploy against the same hour a week ago (0, no objection, without a week).
+NO_OBJECTION = Tail(0.0, 0.0, 0, 0.0, 0.0)
+
+
+def _week_tail(ctx: Context, new_t: Floats, up: bool, logs: bool) -> Tail:
+    """The tail after the deploy against the same hour a week ago (p 0, no objection, without a week).
 
     The tail test must find the hour after worse than both the hour before (excused by the week-ago
     move) and the same hour a week ago: an intersection–union test, so taking the larger p needs no
@@ -320,11 +325,11 @@ def _week_tail_p(ctx: Context, new_t: Floats, up: bool, logs: bool) -> float:
     week-ago hour too, while a regression is worse than both.
     """
     if ctx.week is None:
-        return 0.0
+        return NO_OBJECTION
     week_after = ctx.week[1].v
     if week_after.size < 2 or (logs and week_after.min() <= 0):
-        return 0.0
-    return tail_p(new_t, np.log(week_after) if logs else week_after, upper=up).p
+        return NO_OBJECTION
+    return tail_p(new_t, np.log(week_after) if logs else week_after, upper=up)
 
 
 def _tail_excuse(ctx: Context, ok: Floats, up: bool, logs: bool) -> Floats:

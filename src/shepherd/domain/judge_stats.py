@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 from shepherd.domain.metrics import Point
 
@@ -23,12 +23,9 @@ Floats = NDArray[np.float64]
 # that the estimate of ρ itself is the noisiest number around.
 MAX_RHO = 0.8
 PRIOR_RHO, PRIOR_POINTS = 0.5, 10.0
-MIN_EXCEEDANCES = 12  # points beyond the pooled threshold: with fewer, no count reaches p < 0.0005
-TAIL_QUANTILE = 0.9  # the "tail" compared: p90 of the points is the highest an hour of 30 s points resolves
 LEVEL_WINDOW = 11  # timestamps in the running level both versions share (5 min at 30 s)
 BLOCK = 10  # points per block when measuring slow drift of event rates (5 min at 30 s)
 PAIRED_SHARE = 0.8  # this share of points at common timestamps makes two sides "the same minutes"
-SYMMETRY_REACH = 4.0  # how far beyond its median, in lower-half spreads, a paired difference strays
 
 
 @dataclass(frozen=True)
@@ -152,66 +149,6 @@ def mann_whitney_p(new: Floats, old: Floats, *, greater: bool, factor: float) ->
     sd = math.sqrt(n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))))
     p = float(special.ndtr(-(u - n1 * n2 / 2 - 0.5) / sd)) if sd > 0 else 1.0
     return deflate(p, factor)
-
-
-@dataclass(frozen=True)
-class Tail:
-    p: float
-    threshold: float
-    above_new: int  # new-side points beyond the threshold
-    expected: float  # ... and how many to expect if the sides did not differ
-
-
-def tail_p(new: Floats, old: Floats, *, upper: bool) -> Tail:
-    """Exceedance test: do more of the new side's points lie beyond the pooled p90 (or p10)?
-
-    Each side is first centred on its median and scaled by the spread of its *other* half (for the
-    upper tail: median − p25), so this sees a tail grown on one side only — some minutes slower,
-    none faster, as contention, GC pressure or a slow path do — and not a spread that grew both ways,
-    which is what a small canary's p95 looks like anyway (fewer requests behind each point).
-    Under "no difference" the count of new points beyond the pooled threshold is hypergeometric (a
-    permutation argument; no distribution assumed). Mann–Whitney does not see any of this when the
-    median holds (kayenta#780). Exceedances that come in runs count for less: the autocorrelation of
-    the old side's exceedances (valid under "no difference", and not diluted by a new side whose slow
-    minutes come in episodes) inflates the variance.
-    """
-    sign = 1.0 if upper else -1.0
-    a, b = _standardise(sign * new), _standardise(sign * old)
-    pooled = np.concatenate([a, b])
-    # p90 once there are enough points; before that a lower threshold (down to the upper quartile), as
-    # all of 4 exceedances falling on the new side is still only p ≈ 0.06.
-    q = min(TAIL_QUANTILE, max(0.75, 1 - MIN_EXCEEDANCES / pooled.size))
-    threshold = float(quantile(pooled, q))
-    beyond_all = int(np.count_nonzero(pooled > threshold))
-    k = int(np.count_nonzero(a > threshold))
-    expected = beyond_all * a.size / pooled.size
-    p = hypergeom_sf(k, pooled.size, beyond_all, a.size) if k > expected else 1.0
-    factor = inflation((b > threshold).astype(np.float64))
-    return Tail(deflate(p, factor), threshold, k, expected)
-
-
-def _standardise(x: Floats) -> Floats:
-    q25, q50 = quantile(x, np.array([0.25, 0.5]))
-    spread = float(q50 - q25)
-    if spread <= 0:
-        spread = float(np.ptp(x)) / 4 or 1.0
-    return np.asarray((x - q50) / spread)
-
-
-def hypergeom_sf(k: int, total: int, marked: int, drawn: int) -> float:
-    """P(X ≥ k) for X ~ Hypergeometric(total, marked, drawn), summed in log space (fast, exact)."""
-    low, high = max(k, 0, drawn - (total - marked)), min(marked, drawn)
-    if low > high:
-        return 0.0
-    x = np.arange(low, high + 1, dtype=np.float64)
-    log_pmf = (
-        _log_choose(marked, x) + _log_choose(total - marked, drawn - x) - _log_choose(total, float(drawn))
-    )
-    return float(min(1.0, np.exp(log_pmf).sum()))
-
-
-def _log_choose(n: float, k: Floats | float) -> Floats:
-    return np.asarray(special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1))
 
 
 def rate_p(
@@ -361,28 +298,3 @@ def block_dispersion(events: Floats, exposure: Floats) -> float:
     e = events[-cut:].reshape(blocks, BLOCK).sum(axis=1)
     x = exposure[-cut:].reshape(blocks, BLOCK).sum(axis=1)
     return dispersion([(e, x)], binomial=False)
-
-
-def symmetry_p(d: Floats, *, upper: bool, reach: float = SYMMETRY_REACH) -> float:
-    """Canary mode: do the minute-by-minute differences stray further up than down (or down than up)?
-
-    Both versions see the same minutes, so what the shared load, database and dependencies do cancels
-    in new − old; what is left is each version's own noise, and if the new one is no worse than the old
-    (whatever their levels), that is as likely to stray `reach` × its lower-half spread above its median
-    as below it. Given how many differences stray that far, the count above is then Binomial(½) (a sign
-    test on the extremes). Some minutes ×3, or slow episodes, pile up on one side only. Straying that
-    comes in runs counts for less: the autocorrelation of the strays on the untested side (the same as
-    on the tested side when nothing changed, and not diluted by slow episodes) inflates the variance.
-    """
-    if d.size < 4:
-        return 1.0
-    x = (d if upper else -d) - median(d)
-    spread = -float(quantile(x, 0.25))
-    if spread <= 0:
-        return 1.0
-    above, below = x > reach * spread, x < -reach * spread
-    k, total = int(np.count_nonzero(above)), int(np.count_nonzero(above | below))
-    if 2 * k <= total:
-        return 1.0
-    p = float(stats.binom.sf(k - 1, total, 0.5))
-    return deflate(p, inflation(below.astype(np.float64)))

@@ -18,8 +18,10 @@ from shepherd.domain.metrics import CheckKind, CheckResult, CheckSpec, Outcome
 # a constant per-look level (Pocock-style; it keeps early looks as sensitive as late ones, unlike
 # O'Brien–Fleming, which matters because big regressions should page in minutes) of 0.001 costs a
 # family-wise rate of only a few times 0.001 per check and hour; the tolerance in the null hypothesis
-# lowers it further. It is split evenly (Bonferroni) between the tests one check runs. Measured:
-# bench/judge_quality.py reports the false-alarm rate of a whole hour of looks.
+# lowers it further. It is split (Bonferroni) between the tests one check runs that could reach their
+# share on these points: a tail test with too few points far out cannot, and takes none (Tarone). A
+# test whose answer changes only at some looks is charged per change, not per look (Finding.looks).
+# Measured: bench/judge_quality.py reports the false-alarm rate of a whole hour of looks.
 ALPHA = 0.001
 SUGGESTIVE = 0.05  # beyond tolerance at this level but not at ALPHA: inconclusive, "too thin to tell"
 
@@ -51,6 +53,8 @@ class Finding:
     season: float = 1.0  # the week-ago change excused
     what: str = ""  # which summary: "", "median", "p90"
     note: str = ""  # words appended to the lead, e.g. what the median did while the tail moved
+    floor: float = 0.0  # the smallest p the test could give on these points (a count's discreteness)
+    looks: float = 1.0  # looks per change of the test's answer: its level is this many looks' worth
 
     @property
     def ratio(self) -> float | None:
@@ -65,15 +69,30 @@ class Context:
     details: dict[str, float | str]
 
 
+def levels(findings: list[Finding]) -> list[float]:
+    """Each test's significance level at this look: ALPHA shared by the tests that could reach theirs.
+
+    Tarone's refinement of Bonferroni: the smallest m for which at most m tests have a floor within
+    their share ALPHA / m. A test that could not reach its share even with the most extreme count its
+    points allow cannot page, so it need not be paid for; the others then keep more of ALPHA.
+    """
+    for m in range(1, len(findings) + 1):
+        shares = [ALPHA / m * f.looks for f in findings]
+        if sum(f.floor <= a for f, a in zip(findings, shares, strict=True)) <= m:
+            return shares
+    return [ALPHA / len(findings) * f.looks for f in findings]
+
+
 def decide(ctx: Context, findings: list[Finding]) -> CheckResult:
-    alpha = ALPHA / len(findings)
+    shares = levels(findings)
     if ctx.week is not None:
         excuse: float = max((f.season for f in findings), key=lambda x: abs(math.log(x)))
         ctx.details["seasonal_excuse"] = round(excuse, 4)
-    for f in findings:
-        ctx.details[f"p_{f.key}_{'up' if f.worse_up else 'down'}"] = float(f"{f.p:.3g}")
-    ctx.details["alpha"] = alpha
-    failing = [f for f in findings if f.beyond and f.p < alpha]
+    for f, a in zip(findings, shares, strict=True):
+        name = f"{f.key}_{'up' if f.worse_up else 'down'}"
+        ctx.details[f"p_{name}"] = float(f"{f.p:.3g}")
+        ctx.details[f"alpha_{name}"] = float(f"{a:.3g}")
+    failing = [f for f, a in zip(findings, shares, strict=True) if f.beyond and f.p < a]
     suspect = [f for f in findings if f.beyond and f.p < SUGGESTIVE]
     if failing:
         chosen = min(failing, key=lambda f: f.p)
