@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 from bench.common import Section, millis
-from bench.watch_scale import INTERVAL, build_world, drain
+from bench.watch_scale import drain
+from bench.watch_world import INTERVAL, build_world
 
 WATCHES = 300
 LATENCY = 0.010  # seconds a query: a nearby Prometheus on an easy query
