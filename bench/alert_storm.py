@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import tempfile
 import threading
 import time
@@ -35,7 +34,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,13 +43,21 @@ import httpx
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
-from tests.fakes.pagerduty import FakePagerDuty, running_fake_pagerduty
 from tests.fakes.slack import TOKEN as SLACK_TOKEN
-from tests.fakes.slack import FakeSlack, running_fake_slack
 
 from bench import gitgen, server
-from bench.common import WORK, Section, median, millis, percentile, seconds
-from bench.slack_clock import deploy_of
+from bench.alert_storm_record import (
+    DRAIN_LIMIT,
+    PAGER_JOB,
+    ROUTE_JOB,
+    SYNC_JOB,
+    Post,
+    Recorder,
+    Run,
+    recorded_fakes,
+)
+from bench.alert_storm_report import report
+from bench.common import WORK, Section
 from shepherd.adapters.db.tables import AlertRow, JobRow, PageRow, TimelineRow
 
 ALERTS = 10_000
@@ -66,11 +73,8 @@ NAMES = ["HighErrorRatio", "HighLatencyP99", "PodCrashLooping", "QueueBacklog", 
 API_TOKEN = "storm-bench-api-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 SETUP_TIMEOUT = 30.0  # deploys' own messages out, before the storm
-DRAIN_LIMIT = 30.0  # after the last POST: wait at most this long for routing and messages
 SAMPLE = 1.0  # seconds between two counts of routed alerts in the database
 POLL = 0.25
-STATUS_RE = re.compile(r"(\d+) of (\d+) alerts firing")
-ROUTE_JOB, SYNC_JOB, PAGER_JOB = "route_alerts", "sync_messages", "page_pagerduty"
 
 
 @dataclass(frozen=True)
@@ -79,106 +83,6 @@ class Window:
     base: str
     head: str
     authors: int  # distinct authors in base..head, all known by slack_user_id
-
-
-@dataclass(frozen=True)
-class SlackCall:
-    at: float  # time.perf_counter() when the call reached the fake
-    method: str  # chat.postMessage or chat.update
-    key: str  # Shepherd's notification key; "?" when unknown
-    deploy_id: int | None
-    text: str  # the whole call's JSON, for the "N of M alerts firing" status of pages
-
-
-@dataclass(frozen=True)
-class Trigger:
-    at: float
-    action: str
-    dedup_key: str
-    deploy_id: int | None
-
-
-class Recorder:
-    """Arrivals at the fake Slack and the fake PagerDuty (wraps their `handle` on the instance)."""
-
-    def __init__(self, slack: FakeSlack, pagerduty: FakePagerDuty) -> None:
-        self.slack, self.pagerduty = slack, pagerduty
-        self.calls: list[SlackCall] = []
-        self.events: list[Trigger] = []
-        self._keys: dict[tuple[str, str], tuple[str, int | None]] = {}  # (channel, ts) → key, deploy
-        self._lock = threading.Lock()
-        slack_handle, pagerduty_handle = slack.handle, pagerduty.handle
-
-        def on_slack(method: str, args: dict[str, Any], auth: str | None) -> Any:
-            at = time.perf_counter()
-            status, headers, body = slack_handle(method, args, auth)
-            if status == 200 and body.get("ok") and method in ("chat.postMessage", "chat.update"):
-                self._slack(method, args, body, at)
-            return status, headers, body
-
-        def on_pagerduty(path: str, raw: bytes) -> tuple[int, dict[str, str], bytes]:
-            at = time.perf_counter()
-            status, headers, answer = pagerduty_handle(path, raw)
-            if status == 202:
-                event = json.loads(raw)
-                details = (event.get("payload") or {}).get("custom_details") or {}
-                deploy = details.get("suspect_deploy")
-                trigger = Trigger(at, str(event.get("event_action")), str(event.get("dedup_key")), deploy)
-                with self._lock:
-                    self.events.append(trigger)
-            return status, headers, answer
-
-        slack.handle = on_slack  # type: ignore[method-assign]
-        pagerduty.handle = on_pagerduty  # type: ignore[method-assign]
-
-    def _slack(self, method: str, args: dict[str, Any], body: dict[str, Any], at: float) -> None:
-        where = (str(body.get("channel")), str(body.get("ts")))
-        with self._lock:
-            if method == "chat.postMessage":
-                metadata = args.get("metadata") or {}
-                key = str((metadata.get("event_payload") or {}).get("key", "?"))
-                deploy = deploy_of(args)
-                self._keys[where] = (key, deploy)
-            else:
-                key, deploy = self._keys.get(where, ("?", None))
-            self.calls.append(SlackCall(at, method, key, deploy, json.dumps(args, ensure_ascii=False)))
-
-    def snapshot(self) -> tuple[list[SlackCall], list[Trigger]]:
-        with self._lock:
-            return list(self.calls), list(self.events)
-
-
-@contextmanager
-def recorded_fakes() -> Iterator[Recorder]:
-    with running_fake_slack() as slack, running_fake_pagerduty() as pagerduty:
-        slack.users.update(SLACK_IDS)
-        yield Recorder(slack, pagerduty)
-
-
-@dataclass(frozen=True)
-class Post:
-    batch: int
-    late: float  # seconds after its scheduled time that it was sent
-    sent: float  # perf_counter
-    took: float  # seconds to the answer (or to the error)
-    status: int  # 0 when no answer came
-    error: str = ""
-
-
-@dataclass
-class Run:
-    deploys: dict[str, int] = field(default_factory=dict)  # service → deploy id
-    expected_messages: int = 0  # page messages: per page, the thread reply and one DM an author
-    posts: list[Post] = field(default_factory=list)
-    first_sent: float = 0.0  # perf_counter of the first POST
-    wall_offset: float = 0.0  # time.time() - time.perf_counter()
-    drained_at: float | None = None  # perf_counter when routing and messages were seen done
-    calls: list[SlackCall] = field(default_factory=list)
-    events: list[Trigger] = field(default_factory=list)
-    db: dict[str, Any] = field(default_factory=dict)
-    progress: list[tuple[float, int, int]] = field(default_factory=list)  # (perf_counter, stored, routed)
-    unauthenticated_status: int = 0
-    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
 
 
 # -- setup ----------------------------------------------------------------------------------
@@ -420,7 +324,7 @@ def bench_database(
     alerts, batch, span = shape
     before = os.getloadavg()[0]
     try:
-        with recorded_fakes() as recorder:
+        with recorded_fakes(SLACK_IDS) as recorder:
             env = server_env(config, url, tmp, recorder.slack.url, recorder.pagerduty.url)
             if database_url is not None:
                 server.upgrade_database(env)
@@ -440,147 +344,7 @@ def bench_database(
         section.add(f"{name}: failed", str(exc).splitlines()[0][:300])
         section.notes.append(f"{name}: server log in {log.relative_to(WORK.parent.parent)}.")
         return
-    _report(name, run, alerts, section)
-
-
-def _since(run: Run, at: float) -> str:
-    return seconds(at - run.first_sent)
-
-
-def _report(name: str, run: Run, alerts: int, section: Section) -> None:
-    took = [p.took for p in run.posts]
-    bad = [p for p in run.posts if p.status != 200]
-    last_sent = max(p.sent for p in run.posts)
-    section.add(
-        f"{name}: webhook answer p50 / p99 / max",
-        f"{millis(median(took))} / {millis(percentile(took, 99))} / {millis(max(took))}",
-    )
-    late = max(p.late for p in run.posts)
-    statuses = Counter(p.status for p in bad)
-    first_bad = f" (first: {bad[0].status} {bad[0].error[:120]})" if bad else ""
-    section.add(
-        f"{name}: POSTs non-200 / sent / latest behind schedule",
-        f"{len(bad)}{' ' + str(dict(statuses)) if bad else ''} / {len(run.posts)} in "
-        f"{last_sent - run.first_sent:.1f} s / {millis(late)}{first_bad}",
-    )
-
-    page_posts = [c for c in run.calls if c.method == "chat.postMessage" and c.key.startswith("page:")]
-    page_updates = [c for c in run.calls if c.method == "chat.update" and c.key.startswith("page:")]
-    triggers = [e for e in run.events if e.action == "trigger"]
-    page_ids = {c.key.split(":")[1] for c in page_posts}
-    suspects = set(run.deploys.values())
-    db_pages: dict[int, int] = run.db["pages"]  # page id → deploy id
-    slack_deploys = {db_pages.get(int(p)) for p in page_ids}
-    pd_deploys = {e.deploy_id for e in triggers}
-    section.add(
-        f"{name}: pages (Slack page ids / PagerDuty dedup keys / database) vs suspect deploys",
-        f"{len(page_ids)} / {len({e.dedup_key for e in triggers})} / {len(db_pages)} vs {len(suspects)}"
-        + ("" if slack_deploys == pd_deploys == set(db_pages.values()) == suspects else " (deploys differ!)"),
-    )
-    if page_posts:
-        firsts = sorted(min(c.at for c in page_posts if c.key.split(":")[1] == p) for p in page_ids)
-        section.add(
-            f"{name}: first POST → first page / every page message out",
-            f"{_since(run, firsts[0])} / {_since(run, max(c.at for c in page_posts))}",
-        )
-    if triggers:
-        section.add(
-            f"{name}: first POST → last PagerDuty trigger",
-            f"{_since(run, max(e.at for e in triggers))} ({len(triggers)} triggers, "
-            f"{len(run.events) - len(triggers)} other events)",
-        )
-    section.add(
-        f"{name}: page messages posted / expected; page updates",
-        f"{len(page_posts)} / {run.expected_messages}; {len(page_updates)} chat.update",
-    )
-    _routing(name, run, alerts, page_posts + page_updates, last_sent, section)
-
-
-def _routing(
-    name: str, run: Run, alerts: int, page_calls: list[SlackCall], last_sent: float, section: Section
-) -> None:
-    db = run.db
-    opened = [o.timestamp() - run.wall_offset for o in db["opened"]]  # as perf_counter readings
-    if opened:
-        section.add(
-            f"{name}: pages opened (s after the first POST)",
-            ", ".join(f"{at - run.first_sent:.1f}" for at in opened),
-        )
-    _progress(name, run, last_sent, section)
-    route_done = [f for k, s, _, f in db["jobs"] if k == ROUTE_JOB and s == "done" and f is not None]
-    if route_done and run.drained_at is not None:
-        finished = max(route_done).timestamp() - run.wall_offset
-        section.add(
-            f"{name}: first POST → every alert routed (after the last POST)",
-            f"{_since(run, finished)} (+{seconds(max(0.0, finished - last_sent))})",
-        )
-    shown = _last_status(page_calls, db["paged"])
-    if shown is not None:
-        section.add(
-            f"{name}: first POST → page messages count every alert (after the last POST)",
-            f"{_since(run, shown)} (+{seconds(max(0.0, shown - last_sent))})",
-        )
-    if run.drained_at is None:
-        section.add(f"{name}: drained", f"no: still busy {DRAIN_LIMIT:.0f} s after the last POST")
-    section.add(
-        f"{name}: alerts stored / routed / on a page",
-        f"{db['alerts']:,} / {db['routed']:,} / {db['paged']:,} (of {alerts:,} sent)",
-    )
-    by_kind: Counter[str] = Counter()
-    states: Counter[str] = Counter()
-    for kind, state, count, _ in db["jobs"]:
-        by_kind[kind] += count
-        states[state] += count
-    kinds = ", ".join(f"{k} {by_kind[k]:,}" for k in (ROUTE_JOB, SYNC_JOB, PAGER_JOB))
-    states_text = ", ".join(f"{s} {n:,}" for s, n in states.items())
-    section.add(f"{name}: jobs (whole run, deploys' own included)", f"{kinds}; {states_text}")
-    section.add(f"{name}: timeline entries", f"{db['timeline']:,}")
-    section.add(f"{name}: load average (1 min) before / after", f"{run.load[0]:.2f} / {run.load[1]:.2f}")
-    if run.unauthenticated_status != 401:
-        section.add(f"{name}: POST without the token", f"HTTP {run.unauthenticated_status} (expected 401)")
-
-
-def _progress(name: str, run: Run, last_sent: float, section: Section) -> None:
-    """The router against the storm, from the sampled counts: rate, backlog, what was left."""
-    during = [p for p in run.progress if p[0] <= last_sent]
-    if not during:
-        return
-    at, stored, routed = during[-1]
-    rate = routed / max(1e-9, at - run.first_sent)
-    backlog = max(s - r for _, s, r in run.progress)
-    section.add(
-        f"{name}: routing during the storm: alerts/s; backlog at the last POST / at most",
-        f"{rate:,.0f}/s (alerts came at {stored / max(1e-9, at - run.first_sent):,.0f}/s); "
-        f"{stored - routed:,} / {backlog:,}",
-    )
-    if run.drained_at is None:
-        end, stored, routed = run.progress[-1]
-        after = (routed - during[-1][2]) / max(1e-9, end - during[-1][0])
-        left = stored - routed
-        guess = f", ~{seconds(left / after)} more at {after:,.0f}/s" if after > 0 and left else ""
-        section.add(f"{name}: unrouted when the wait ended", f"{left:,}{guess}")
-
-
-def _last_status(page_calls: list[SlackCall], paged: int) -> float | None:
-    """When every page message first counted all its page's alerts ("N of M alerts firing", M
-    the page's final count); None when some never did, or the counts fall short of `paged`."""
-    final: dict[str, int] = {}  # page id → its final count
-    seen: dict[str, list[tuple[float, int]]] = {}  # message key → (arrival, count) of each call
-    for call in page_calls:
-        match = STATUS_RE.search(call.text)
-        if match:
-            page, total = call.key.split(":")[1], int(match.group(2))
-            final[page] = max(final.get(page, 0), total)
-            seen.setdefault(call.key, []).append((call.at, total))
-    if not seen or sum(final.values()) < paged:
-        return None
-    reached = []
-    for key, calls in seen.items():
-        full = [at for at, total in calls if total == final[key.split(":")[1]]]
-        if not full:
-            return None
-        reached.append(min(full))
-    return max(reached)
+    report(name, run, alerts, section)
 
 
 def run(alerts: int = ALERTS, batch: int = BATCH, seconds: float = SECONDS) -> Section:
