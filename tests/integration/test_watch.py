@@ -187,6 +187,31 @@ def test_daily_cycle_is_not_a_regression_in_before_after_mode(
     assert verdict["verdict"] == "pass", verdict
 
 
+def test_before_after_without_week_ago_data_still_says_before_and_after(
+    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+) -> None:
+    """A service too new for a week of history: the reason must not talk of versions it did not split."""
+    deploy_at = 0.0  # set once the world (and its clock) exists
+
+    def step_up(call: MetricsCall) -> list[Series]:
+        if call.end.timestamp() < deploy_at - 86400:
+            return []  # no data a week ago
+        points, t = [], call.start.timestamp()
+        while t <= call.end.timestamp():
+            ratio = 0.05 if t >= deploy_at else 0.004
+            points.append(Point(t, 200.0 if call.query.startswith("requests") else ratio))
+            t += call.step_seconds
+        return [Series({}, tuple(points))]
+
+    world = world_with(make_world, demo_repo, slack, FakeMetricsSource(default=step_up), query="errors")
+    deploy_at = world.clock.now.timestamp()
+    deploy_id = two_deploys(world)
+    watch_for(world, 4)
+    check = world.client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()["checks"][0]
+    assert check["mode"] == "before_after" and check["outcome"] == "fail", check
+    assert "after the deploy vs before" in check["reason"] and "version" not in check["reason"]
+
+
 def test_without_checks_the_watch_stops_at_once(
     make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
 ) -> None:

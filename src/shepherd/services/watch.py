@@ -222,7 +222,8 @@ def _judged(
         return StoredCheck(watch.deploy_id, result, plan.mode, (), (), now)
     candidate, baseline, *week = fetched
     seasonal = (week[0], week[1]) if len(week) == 2 and week[0] and week[1] else None
-    result = judge_check(spec, baseline, candidate, seasonal=seasonal)
+    before_after = plan.mode == "before_after"  # also without week-ago data: it words the reason
+    result = judge_check(spec, baseline, candidate, seasonal=seasonal, before_after=before_after)
     return StoredCheck(watch.deploy_id, result, plan.mode, tuple(baseline), tuple(candidate), now)
 
 
