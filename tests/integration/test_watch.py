@@ -113,6 +113,7 @@ def test_a_regressing_version_fails_and_its_authors_get_a_chart(
     verdict = world.client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()
     assert verdict["verdict"] == "fail" and verdict["checks"][0]["outcome"] == "fail"
     assert verdict["checks"][0]["mode"] == "canary"
+    assert "on v2 vs v1" in verdict["checks"][0]["reason"]  # the versions by name
     assert any('version="v1"' in q for q in source.queries())  # the stable version, same window
     alerts = [m for m in slack.messages if "looks unhealthy" in m.text or "unhealthy" in m.body]
     assert {m.channel for m in alerts} >= {"DU02BRUNO", slack.channels["#checkout"]}

@@ -57,6 +57,7 @@ from shepherd.domain.judge_verdict import (
     Sides,
     decide,
     fmt,
+    versions,
 )
 from shepherd.domain.metrics import (
     CheckKind,
@@ -78,12 +79,16 @@ def judge_check(
     *,
     seasonal: tuple[Sequence[Point], Sequence[Point]] | None = None,
     before_after: bool | None = None,
+    names: tuple[str, str] | None = None,
 ) -> CheckResult:
     """Judge one check: `candidate` (new version / after) against `baseline` (old version / before).
 
-    `before_after` only words the reason; by default a check with a week-ago pair is after-vs-before.
+    `before_after` and `names` (the old and the new version, canary mode) only word the reason; by
+    default a check with a week-ago pair is after-vs-before.
     """
-    sides = BEFORE_AFTER if (seasonal is not None if before_after is None else before_after) else CANARY
+    after_before = seasonal is not None if before_after is None else before_after
+    canary = versions(*names) if names else CANARY
+    sides = BEFORE_AFTER if after_before else canary
     old, new = sample(baseline), sample(candidate)
     missing = _missing(spec, old, new, sides)
     if missing is not None:

@@ -36,6 +36,13 @@ class Sides:
 
 
 CANARY = Sides("the old version", "the new version", "on the new version vs the old")
+
+
+def versions(old: str, new: str) -> Sides:
+    """Canary mode when the versions' names are known: "on v2 vs v1" says more than "the new one"."""
+    return Sides(old, new, f"on {new} vs {old}")
+
+
 BEFORE_AFTER = Sides("before the deploy", "after the deploy", "after the deploy vs before")
 
 

@@ -223,8 +223,15 @@ def _judged(
     candidate, baseline, *week = fetched
     seasonal = (week[0], week[1]) if len(week) == 2 and week[0] and week[1] else None
     before_after = plan.mode == "before_after"  # also without week-ago data: it words the reason
-    result = judge_check(spec, baseline, candidate, seasonal=seasonal, before_after=before_after)
+    names = (_short(plan.sides[1].version), _short(plan.sides[0].version))
+    result = judge_check(spec, baseline, candidate, seasonal=seasonal, before_after=before_after, names=names)
     return StoredCheck(watch.deploy_id, result, plan.mode, tuple(baseline), tuple(candidate), now)
+
+
+def _short(version: str) -> str:
+    """A commit sha as people write it (7 characters); a version name as it is."""
+    is_sha = len(version) == 40 and all(c in "0123456789abcdef" for c in version.lower())
+    return version[:7] if is_sha else version
 
 
 def _unjudged(spec: CheckSpec, outcome: Outcome, reason: str) -> CheckResult:
