@@ -11,9 +11,10 @@ import pytest
 from scipy import stats
 
 from shepherd.domain.judge import judge_check
+from shepherd.domain.judge_stats import deflate, inflation
 from shepherd.domain.judge_tails import symmetry, tail_p
-from shepherd.domain.judge_verdict import ALPHA, Finding, levels
-from shepherd.domain.metrics import CheckKind, CheckSpec, Outcome, Point
+from shepherd.domain.judge_verdict import ALPHA, MAX_LOOKS_PER_CHANGE, Finding, levels
+from shepherd.domain.metrics import CheckKind, CheckSpec, Direction, Outcome, Point
 
 LATENCY = CheckSpec("latency_p95", CheckKind.LATENCY)
 
@@ -39,9 +40,26 @@ def test_a_floor_between_half_and_all_of_the_level_still_costs_a_share() -> None
     assert levels([location, tail]) == [ALPHA / 2, ALPHA / 2]
 
 
+def test_a_floor_equal_to_the_level_cannot_fail_so_it_takes_no_share() -> None:
+    location, tail = _finding("mw"), _finding("tail", floor=ALPHA)  # fails only below its level
+    assert levels([location, tail]) == [ALPHA, ALPHA]
+
+
 def test_a_test_charged_per_change_gets_that_many_looks_worth() -> None:
     location, tail = _finding("mw"), _finding("tail", floor=1e-6, looks=8.0)
     assert levels([location, tail]) == [ALPHA / 2, ALPHA / 2 * 8.0]
+
+
+def test_no_test_is_ever_worth_more_than_the_cap() -> None:
+    # A tail that has barely changed in a long watch (no strays in 2,100 points) must not be handed a
+    # level that p = 1 clears.
+    location, tail = _finding("mw"), _finding("tail", floor=1.0, looks=2100.0)
+    assert max(levels([location, tail])) == ALPHA * MAX_LOOKS_PER_CHANGE
+
+
+def test_both_directions_with_unreachable_tails_share_the_level_between_the_locations() -> None:
+    findings = [_finding("mw"), _finding("mw"), _finding("tail", floor=0.2), _finding("tail", floor=0.2)]
+    assert levels(findings) == [ALPHA / 2] * 4
 
 
 def _differences(up: int, down: int, n: int = 120, seed: int = 3) -> np.ndarray:
@@ -70,9 +88,45 @@ def test_symmetry_with_strays_the_untested_way_only_has_no_objection_but_keeps_i
     assert s.floor == pytest.approx(0.5 ** (s.strays + 1), rel=0.2)  # had they all gone up
 
 
+def test_symmetry_floor_counts_for_less_when_strays_come_in_runs() -> None:
+    d = np.random.default_rng(4).normal(0.0, 0.05, 120)
+    d[40:48] -= 1.0  # one slow episode on the old version: 8 strays in a row
+    s = symmetry(d, upper=True)
+    assert s.strays == 8 and s.p == 1.0
+    assert s.floor > 0.5**9  # deflated: a run is less evidence than 8 separate minutes
+
+
+def test_symmetry_judges_down_as_it_judges_up() -> None:
+    """The down test on d is the up test on −d, also when the differences' median is far from 0."""
+    d = _differences(up=12, down=2) - 0.3
+    assert symmetry(-d, upper=False) == symmetry(d, upper=True)
+    assert symmetry(d, upper=True).p < 0.01
+
+
 def test_symmetry_on_constant_differences_has_nothing_to_count() -> None:
     s = symmetry(np.zeros(30), upper=True)
     assert (s.p, s.floor, s.strays) == (1.0, 1.0, 0)
+
+
+def _hypergeom_mid_p(k: int, total: int, marked: int, drawn: int) -> float:
+    h = stats.hypergeom(total, marked, drawn)
+    return float(h.sf(k) + 0.5 * h.pmf(k))
+
+
+@pytest.mark.parametrize("on_old", [(), (5, 40)])
+def test_exceedance_p_and_floor_are_hypergeometric_mid_p(on_old: tuple[int, ...]) -> None:
+    """12 points far out of 120: 12 (or 10) on the new side; the floor is all 12 on the new side."""
+    rng = np.random.default_rng(21)
+    old, new = rng.normal(0, 1, 60), rng.normal(0, 1, 60)
+    new[: 12 - len(on_old)] += 20.0
+    old[list(on_old)] += 20.0
+    t = tail_p(new, old, upper=True)
+    assert t.above_new == 12 - len(on_old)
+    exceeded = np.zeros(60)
+    exceeded[list(on_old)] = 1.0
+    factor = inflation(exceeded)
+    assert t.p == pytest.approx(deflate(_hypergeom_mid_p(t.above_new, 120, 12, 60), factor), rel=1e-9)
+    assert t.floor == pytest.approx(deflate(_hypergeom_mid_p(12, 120, 12, 60), factor), rel=1e-9)
 
 
 def test_exceedance_floor_is_every_point_beyond_the_threshold_on_the_new_side() -> None:
@@ -109,6 +163,37 @@ def test_thirteen_slow_points_in_an_hour_page_against_two_spikes_on_the_old_vers
     result = judge_check(LATENCY, old, new)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "tail" in result.test
+
+
+def test_a_week_ago_hour_too_short_to_judge_a_tail_against_leaves_the_level_to_the_median() -> None:
+    """After vs before with a week-ago pair of 5 points: the tail must also beat the week-ago hour,
+    which 5 points cannot show, so the tail test cannot fail and Mann–Whitney gets all of ALPHA."""
+    earlier, after = _hour(8, [], spikes_old=[])
+    before = [Point(p.t - 3600, p.v) for p in earlier]  # the hour before: not the same minutes
+    week_before = [Point(p.t - 7 * 86400, p.v) for p in before[:5]]
+    week_after = [Point(p.t - 7 * 86400, p.v) for p in after[:5]]
+    with_week = judge_check(LATENCY, before, after, seasonal=(week_before, week_after))
+    without = judge_check(LATENCY, before, after, before_after=True)
+    assert with_week.details["alpha_mw_up"] == ALPHA
+    assert without.details["alpha_mw_up"] == ALPHA / 2
+
+
+def test_a_long_watch_without_strays_does_not_fail_on_its_tail() -> None:
+    """2,100 points (17 h at 30 s), p90 beyond tolerance but no minute straying: no tail failure."""
+    rng = np.random.default_rng(0)
+    old = rng.uniform(10, 20, 2100)
+    new = old * 1.1
+    idx = rng.permutation(2100)
+    new[idx[:315]] = old[idx[:315]] * 1.25
+    new[idx[315:525]] = old[idx[315:525]] * 0.95
+    gauge = CheckSpec("memory", CheckKind.GAUGE, Direction.INCREASE_IS_BAD)
+    result = judge_check(
+        gauge,
+        [Point(i * 30.0, float(v)) for i, v in enumerate(old)],
+        [Point(i * 30.0, float(v)) for i, v in enumerate(new)],
+    )
+    assert result.outcome is not Outcome.FAIL, result.reason
+    assert float(result.details["alpha_tail_up"]) <= ALPHA * MAX_LOOKS_PER_CHANGE
 
 
 def test_as_many_spikes_on_the_old_version_as_slow_points_on_the_new_do_not_page() -> None:

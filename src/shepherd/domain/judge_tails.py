@@ -18,7 +18,7 @@ from scipy import special, stats
 
 from shepherd.domain.judge_stats import Floats, deflate, inflation, median, quantile
 
-MIN_EXCEEDANCES = 12  # points beyond the pooled threshold: with fewer, no count reaches p < 0.0005
+MIN_EXCEEDANCES = 12  # points beyond the pooled threshold: with fewer, no count is significant
 TAIL_QUANTILE = 0.9  # the "tail" compared: p90 of the points is the highest an hour of 30 s points resolves
 SYMMETRY_REACH = 4.0  # how far beyond its median, in lower-half spreads, a paired difference strays
 
@@ -102,7 +102,7 @@ class Strays:
 
     @property
     def points_per_stray(self) -> float:
-        """How many looks, on average, between two changes of this test's answer (see judge_verdict)."""
+        """Points, on average, between two changes of this test's answer (see judge_verdict)."""
         return self.points / self.strays if self.strays else float(self.points)
 
 
@@ -117,7 +117,7 @@ def symmetry(d: Floats, *, upper: bool, reach: float = SYMMETRY_REACH) -> Strays
     comes in runs counts for less: the autocorrelation of the strays on the untested side (the same as
     on the tested side when nothing changed, and not diluted by slow episodes) inflates the variance.
     """
-    x = (d if upper else -d) - median(d) if d.size >= 4 else d
+    x = (d - median(d)) * (1.0 if upper else -1.0) if d.size >= 4 else d
     spread = -float(quantile(x, 0.25)) if d.size >= 4 else 0.0
     if spread <= 0:
         return Strays(1.0, 1.0, 0, int(d.size))

@@ -16,13 +16,16 @@ from shepherd.domain.metrics import CheckKind, CheckResult, CheckSpec, Outcome
 # Significance per look. The watch judges again every interval for an hour (up to 120 looks), so a
 # per-look 5 % would page for nothing most hours. The looks are cumulative and strongly correlated, so
 # a constant per-look level (Pocock-style; it keeps early looks as sensitive as late ones, unlike
-# O'Brien–Fleming, which matters because big regressions should page in minutes) of 0.001 costs a
-# family-wise rate of only a few times 0.001 per check and hour; the tolerance in the null hypothesis
+# O'Brien–Fleming, which matters because big regressions should page in minutes) of 0.001 keeps the
+# family-wise rate per check and hour to a fraction of a percent; the tolerance in the null hypothesis
 # lowers it further. It is split (Bonferroni) between the tests one check runs that could reach their
 # share on these points: a tail test with too few points far out cannot, and takes none (Tarone). A
-# test whose answer changes only at some looks is charged per change, not per look (Finding.looks).
-# Measured: bench/judge_quality.py reports the false-alarm rate of a whole hour of looks.
+# test whose answer changes only at some looks is charged per change, not per look (Finding.looks),
+# up to MAX_LOOKS_PER_CHANGE looks' worth, so a test that has barely changed cannot be handed a level
+# that one lucky count clears. Measured: bench/judge_quality.py reports the false-alarm rate of a
+# whole hour of looks.
 ALPHA = 0.001
+MAX_LOOKS_PER_CHANGE = 10.0
 SUGGESTIVE = 0.05  # beyond tolerance at this level but not at ALPHA: inconclusive, "too thin to tell"
 
 
@@ -61,7 +64,7 @@ class Finding:
     what: str = ""  # which summary: "", "median", "p90"
     note: str = ""  # words appended to the lead, e.g. what the median did while the tail moved
     floor: float = 0.0  # the smallest p the test could give on these points (a count's discreteness)
-    looks: float = 1.0  # looks per change of the test's answer: its level is this many looks' worth
+    looks: float = 1.0  # points (30 s looks) per change of the test's answer: its level's worth in looks
 
     @property
     def ratio(self) -> float | None:
@@ -79,15 +82,18 @@ class Context:
 def levels(findings: list[Finding]) -> list[float]:
     """Each test's significance level at this look: ALPHA shared by the tests that could reach theirs.
 
-    Tarone's refinement of Bonferroni: the smallest m for which at most m tests have a floor within
-    their share ALPHA / m. A test that could not reach its share even with the most extreme count its
+    Tarone's refinement of Bonferroni: the smallest m for which at most m tests have a floor below
+    their share ALPHA / m (a test fails only below its level). A test that could not reach its share even with the most extreme count its
     points allow cannot page, so it need not be paid for; the others then keep more of ALPHA.
     """
-    for m in range(1, len(findings) + 1):
-        shares = [ALPHA / m * f.looks for f in findings]
-        if sum(f.floor <= a for f, a in zip(findings, shares, strict=True)) <= m:
-            return shares
-    return [ALPHA / len(findings) * f.looks for f in findings]
+    worth = [min(MAX_LOOKS_PER_CHANGE, max(1.0, f.looks)) for f in findings]
+    m = 1
+    while m < len(findings):  # at m = len(findings) every test fits by definition
+        reachable = sum(f.floor < ALPHA / m * w for f, w in zip(findings, worth, strict=True))
+        if reachable <= m:
+            break
+        m += 1
+    return [ALPHA / m * w for w in worth]
 
 
 def decide(ctx: Context, findings: list[Finding]) -> CheckResult:
