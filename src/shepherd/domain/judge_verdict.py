@@ -83,8 +83,9 @@ def levels(findings: list[Finding]) -> list[float]:
     """Each test's significance level at this look: ALPHA shared by the tests that could reach theirs.
 
     Tarone's refinement of Bonferroni: the smallest m for which at most m tests have a floor below
-    their share ALPHA / m (a test fails only below its level). A test that could not reach its share even with the most extreme count its
-    points allow cannot page, so it need not be paid for; the others then keep more of ALPHA.
+    their share ALPHA / m (a test fails only below its level). A test that could not reach its share
+    even with the most extreme count its points allow cannot page, so it need not be paid for; the
+    others then keep more of ALPHA.
     """
     worth = [min(MAX_LOOKS_PER_CHANGE, max(1.0, f.looks)) for f in findings]
     m = 1
