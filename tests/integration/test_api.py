@@ -222,6 +222,21 @@ def test_full_sha_replaces_a_short_one_after_attribution(world: World) -> None:
     assert world.detail(deploy_id)["sha"] == world.shas.second
 
 
+def test_dashboard_lists_the_newest_deploys_with_links(world: World) -> None:
+    empty = world.client.get("/")
+    assert empty.status_code == 200 and "No deploys yet" in empty.text
+    assert "shepherd deploy start" in empty.text  # what to do about it
+    first = world.start(world.shas.first)["id"]
+    second = world.start(world.shas.second, previous_sha=world.shas.first, version="v2.0.1")["id"]
+    world.run_jobs()
+    page = world.client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert f"href='/deploys/{second}'>v2.0.1</a>" in page.text  # the version when given
+    assert f"href='/deploys/{first}'>{world.shas.first[:12]}</a>" in page.text  # else the sha
+    assert page.text.index(f"/deploys/{second}'") < page.text.index(f"/deploys/{first}'")  # newest first
+    assert "checkout → production" in page.text and "started" in page.text
+
+
 def test_deploy_page_and_compare_link(world: World) -> None:
     deploy_id = world.start(world.shas.second, previous_sha=world.shas.first)["id"]
     world.run_jobs()

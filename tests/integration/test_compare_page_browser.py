@@ -1,4 +1,5 @@
-"""The old-vs-new page in a real browser (Debian's chromium, headless): the charts draw."""
+"""Shepherd's pages in a real browser (Debian's chromium, headless): the dashboard, and the
+old-vs-new page whose charts draw."""
 
 from __future__ import annotations
 
@@ -53,3 +54,13 @@ def test_compare_page_draws_a_chart_per_check(world: World, tmp_path: Path) -> N
     assert "error ratio — FAIL" in dom and "error ratio 0.4% → 3.1% (×7.8)" in dom
     assert "fail — verdict is fail" in dom
     assert (tmp_path / "compare.png").stat().st_size > 10_000
+
+
+def test_dashboard_shows_a_deploy_its_verdict_and_the_way_to_its_charts(world: World, tmp_path: Path) -> None:
+    deploy_id = start(world)
+    set_verdict(world, deploy_id, Verdict.FAIL)
+    with live_server(create_app(world.shepherd, embedded_worker=False)) as url:
+        dom = chromium("--dump-dom", f"{url}/", profile=tmp_path / "profile")
+    assert "Shepherd: recent deploys" in dom
+    assert f'href="/deploys/{deploy_id}"' in dom and f'href="/deploys/{deploy_id}/compare"' in dom
+    assert '<span class="verdict fail"' in dom

@@ -122,6 +122,8 @@ def test_a_regressing_version_fails_and_its_authors_get_a_chart(
     assert "🔥 Health: failing" in summary.body
     series = world.client.get(f"/api/v1/deploys/{deploy_id}/series").json()
     assert series["checks"][0]["candidate"] and series["checks"][0]["baseline"]
+    dashboard = world.client.get("/").text  # the watch's verdict, and the way to the charts
+    assert "class='verdict fail'" in dashboard and f"href='/deploys/{deploy_id}/compare'" in dashboard
 
 
 def test_a_healthy_deploy_passes_at_the_end_of_the_watch(

@@ -235,8 +235,8 @@ def _press(client: httpx.Client, settings: Settings, deploy_id: int, action: str
 def _finish(server: Any, thread: threading.Thread, base: str, serve: bool) -> None:
     if serve:
         out.print(
-            f"\n[green]Shepherd is running at {base}[/] — try {base}/deploys/2 or "
-            f"curl {base}/api/v1/deploys   (Ctrl-C stops it)"
+            f"\n[green]Shepherd is running at {base}[/] — open {base}/ (the dashboard), "
+            f"{base}/deploys/2 or curl {base}/api/v1/deploys   (Ctrl-C stops it)"
         )
         with contextlib.suppress(KeyboardInterrupt):
             thread.join()

@@ -1,4 +1,4 @@
-"""Shepherd's own pages that notifications link to. Plain server-rendered HTML."""
+"""Shepherd's own pages: the dashboard and the pages notifications link to. Plain server-rendered HTML."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from shepherd.domain.model import Deploy
+from shepherd.domain.watch import Watch
 from shepherd.entrypoints.web.api import get_deploy
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
+RECENT = 50  # deploys on the dashboard
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1d1c1d}
@@ -22,8 +25,42 @@ code{background:#f4f4f4;padding:0 .25rem}.status{font-weight:600}.note{color:#7a
 .failed,.attribution_failed{color:#b00020}.succeeded,.sent{color:#1a7f37}
 .check{margin:1.5rem 0}.check h2{margin-bottom:.2rem}.reason{margin-top:0;color:#444}
 .verdict{font-weight:600}.fail h2,.verdict.fail{color:#b00020}.pass h2,.verdict.pass{color:#1a7f37}
-.inconclusive h2,.nodata h2,.verdict.inconclusive{color:#8a6d00}
+.inconclusive h2,.nodata h2,.verdict.inconclusive{color:#8a6d00}.verdict.running{color:#555}
 """
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(shepherd: ShepherdDep) -> HTMLResponse:
+    """The newest deploys, each with its rollout status and its watch's verdict: where to start."""
+    with shepherd.uow_factory() as uow:
+        deploys = uow.deploys.query(limit=RECENT)
+        watches = {d.id: uow.watches.get(d.id) for d in deploys if d.id is not None}
+    if not deploys:
+        hint = (
+            "<p>No deploys yet. Tell Shepherd when one starts: <code>shepherd deploy start --service S "
+            "--environment E --sha SHA</code>, or <code>POST /api/v1/deploys</code> (see the README).</p>"
+        )
+        return HTMLResponse(_page("Shepherd: recent deploys", hint))
+    rows = [_dashboard_row(d, watches.get(d.id or 0)) for d in deploys]
+    headers = ["started (UTC)", "service → environment", "deploy", "status", "watch", "changes", ""]
+    body = _table(headers, rows) + "<p><small>JSON: <a href='/api/v1/deploys'>/api/v1/deploys</a></small></p>"
+    return HTMLResponse(_page("Shepherd: recent deploys", body))
+
+
+def _dashboard_row(deploy: Deploy, watch: Watch | None) -> list[str]:
+    status = deploy.status.value + (f" {deploy.percent}%" if deploy.percent is not None else "")
+    verdict = watch.verdict.value if watch is not None else ""
+    reason = escape(watch.reason) if watch is not None else ""
+    label = escape(deploy.version or deploy.sha[:12])
+    return [
+        escape(deploy.started_at.strftime("%Y-%m-%d %H:%M")),
+        escape(f"{deploy.service} → {deploy.environment}"),
+        f"<a href='/deploys/{deploy.id}'>{label}</a>",
+        f"<span class='status {escape(deploy.status.value)}'>{escape(status)}</span>",
+        f"<span class='verdict {escape(verdict)}' title='{reason}'>{escape(verdict or '—')}</span>",
+        escape(str(deploy.total_changes if deploy.total_changes is not None else "")),
+        f"<a href='/deploys/{deploy.id}/compare'>old vs new</a>" if watch is not None else "",
+    ]
 
 
 @router.get("/deploys/{deploy_id}", response_class=HTMLResponse)
