@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from shepherd.domain.judge_stats import Floats, deflate, inflation, median, quantile
 
@@ -57,10 +57,7 @@ def tail_p(new: Floats, old: Floats, *, upper: bool) -> Tail:
     expected = beyond_all * a.size / pooled.size
 
     def mid_p(count: int) -> float:
-        if count <= expected:
-            return 1.0
-        at_least = hypergeom_sf(count, pooled.size, beyond_all, a.size)
-        return (at_least + hypergeom_sf(count + 1, pooled.size, beyond_all, a.size)) / 2
+        return hypergeom_mid_p(count, pooled.size, beyond_all, a.size) if count > expected else 1.0
 
     factor = inflation((b > threshold).astype(np.float64))
     floor = mid_p(min(beyond_all, a.size))
@@ -75,8 +72,8 @@ def _standardise(x: Floats) -> Floats:
     return np.asarray((x - q50) / spread)
 
 
-def hypergeom_sf(k: int, total: int, marked: int, drawn: int) -> float:
-    """P(X ≥ k) for X ~ Hypergeometric(total, marked, drawn), summed in log space (fast, exact)."""
+def hypergeom_mid_p(k: int, total: int, marked: int, drawn: int) -> float:
+    """P(X > k) + ½ P(X = k) for X ~ Hypergeometric(total, marked, drawn), summed in log space."""
     low, high = max(k, 0, drawn - (total - marked)), min(marked, drawn)
     if low > high:
         return 0.0
@@ -84,7 +81,9 @@ def hypergeom_sf(k: int, total: int, marked: int, drawn: int) -> float:
     log_pmf = (
         _log_choose(marked, x) + _log_choose(total - marked, drawn - x) - _log_choose(total, float(drawn))
     )
-    return float(min(1.0, np.exp(log_pmf).sum()))
+    pmf = np.exp(log_pmf)
+    at_k = float(pmf[0]) if low == k else 0.0
+    return float(min(1.0, pmf.sum() - at_k / 2))
 
 
 def _log_choose(n: float, k: Floats | float) -> Floats:
@@ -127,5 +126,6 @@ def symmetry(d: Floats, *, upper: bool, reach: float = SYMMETRY_REACH) -> Strays
     floor = deflate(0.5 ** (total + 1), factor) if total else 1.0
     if 2 * k <= total:
         return Strays(1.0, floor, total, int(d.size))
-    mid_p = float(stats.binom.sf(k, total, 0.5) + 0.5 * stats.binom.pmf(k, total, 0.5))
+    # bdtrc(k, n, ½) = P(X > k): the mid-p is the mean of P(X > k) and P(X ≥ k).
+    mid_p = 0.5 * float(special.bdtrc(k, total, 0.5) + special.bdtrc(k - 1, total, 0.5))
     return Strays(deflate(mid_p, factor), floor, total, int(d.size))

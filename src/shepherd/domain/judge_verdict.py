@@ -87,7 +87,7 @@ def levels(findings: list[Finding]) -> list[float]:
     even with the most extreme count its points allow cannot page, so it need not be paid for; the
     others then keep more of ALPHA.
     """
-    worth = [min(MAX_LOOKS_PER_CHANGE, max(1.0, f.looks)) for f in findings]
+    worth = [min(MAX_LOOKS_PER_CHANGE, f.looks) for f in findings]
     m = 1
     while m < len(findings):  # at m = len(findings) every test fits by definition
         reachable = sum(f.floor < ALPHA / m * w for f, w in zip(findings, worth, strict=True))
