@@ -20,10 +20,9 @@ from pathlib import Path
 from bench import gitgen
 from bench.common import WORK, Section, median, seconds, timed
 from shepherd.adapters.git import LOG_FORMAT, GitMirrors, GitRepository, parse_log
-from shepherd.domain.attribution import AttributionInput, build_changeset
+from shepherd.domain.changes import AttributionInput, PeopleDirectory, build_changeset
 from shepherd.domain.config import PathRule, Service
-from shepherd.domain.model import Changeset, Identity, RawCommit
-from shepherd.domain.people import PeopleDirectory
+from shepherd.domain.deploys import Changeset, Identity, RawCommit
 from shepherd.services.collector import collector_paused
 
 GENERATOR_VERSION = 2  # bump when gitgen changes: the cache is rebuilt

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.signal import lfilter
 
-from shepherd.domain.metrics import CheckKind, CheckSpec, Point
+from shepherd.domain.watch import CheckKind, CheckSpec, Point
 
 SEED = 20_261_122
 STEP = 30.0  # seconds between points

@@ -21,10 +21,8 @@ import numpy as np
 
 from bench.common import Section, median
 from bench.judge_corpus import COUNTS, POINTS, SEED, STEP, T0, WEEK, Scenario, corpus
-from shepherd.domain.judge import judge_check
-from shepherd.domain.judge_deploy import judge_deploy
-from shepherd.domain.judge_kayenta import kayenta_judge_check
-from shepherd.domain.metrics import CheckKind, CheckResult, CheckSpec, Direction, Outcome, Point, Verdict
+from shepherd.domain.watch import CheckKind, CheckResult, CheckSpec, Direction, Outcome, Point, Verdict
+from shepherd.domain.watch.judge import judge_check, judge_deploy, kayenta_judge_check
 from shepherd.entrypoints.cli_judge import _judge_lines
 
 TARGETS = {"recall": 0.95, "false_alarms": 0.02, "ttd": 3.0}

@@ -30,9 +30,8 @@ from shepherd.adapters.db import migrate
 from shepherd.adapters.db.engine import build_engine
 from shepherd.bootstrap import Shepherd, bootstrap
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.metrics import CheckResult, Outcome, Point, Series
-from shepherd.domain.model import AttributionState, Deploy, DeployStatus
-from shepherd.domain.watch import StoredCheck
+from shepherd.domain.deploys import AttributionState, Deploy, DeployStatus
+from shepherd.domain.watch import CheckResult, Outcome, Point, Series, StoredCheck
 from shepherd.services.jobs import Handler, JobContext
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import SYNC_JOB, NotifyDeps, sync_messages

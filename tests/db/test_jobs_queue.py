@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from shepherd.domain.deploys import DeployStatus
 from shepherd.domain.jobs import JobState, LeaseLost, NewJob, PermanentFailure, RetryLater
-from shepherd.domain.model import DeployStatus
 from shepherd.entrypoints.worker import Worker
 from shepherd.services.jobs import JobContext, JobRunner
 from tests.db.test_repositories import new_deploy

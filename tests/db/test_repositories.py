@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
-from shepherd.domain.errors import DuplicateKey
-from shepherd.domain.model import (
+from shepherd.domain.deploys import (
     Change,
     Changeset,
     Deploy,
@@ -17,6 +16,7 @@ from shepherd.domain.model import (
     PersonRef,
     Role,
 )
+from shepherd.domain.errors import DuplicateKey
 from tests.support import FakeClock
 
 

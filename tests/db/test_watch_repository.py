@@ -19,8 +19,7 @@ from shepherd.adapters.db import migrate
 from shepherd.adapters.db.engine import build_engine, session_factory
 from shepherd.adapters.db.points import pack, unpack
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
-from shepherd.domain.metrics import CheckResult, Outcome, Point, Verdict
-from shepherd.domain.watch import StoredCheck, Watch
+from shepherd.domain.watch import CheckResult, Outcome, Point, StoredCheck, Verdict, Watch
 from tests.db.test_repositories import new_deploy
 from tests.support import FakeClock, need
 

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from shepherd.domain.metric_errors import MetricsError
-from shepherd.domain.metrics import Point, Series
+from shepherd.domain.watch import MetricsError, Point, Series
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from shepherd.domain.metrics import Verdict
+from shepherd.domain.watch import Verdict
 from shepherd.entrypoints.web.app import create_app
 from tests.integration.conftest import World
 from tests.integration.test_gates import set_verdict, start

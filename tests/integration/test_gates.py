@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from shepherd.domain.metrics import CheckResult, Outcome, Point, Verdict
-from shepherd.domain.watch import StoredCheck, Watch
+from shepherd.domain.watch import CheckResult, Outcome, Point, StoredCheck, Verdict, Watch
 from shepherd.entrypoints.cli import app
 from shepherd.entrypoints.web.app import create_app
 from tests.integration.conftest import TOKEN, World

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shepherd.domain.alerts import Alert, AlertStatus, Severity
-from shepherd.domain.incidents import Page
-from shepherd.domain.notifications import Ack
+from shepherd.domain.alerts import Alert, AlertStatus, Page, Severity
+from shepherd.domain.notify import Ack
 from shepherd.entrypoints.cli import app
 from shepherd.services.incidents import note, open_incident
 from tests.integration.conftest import AUTH, World

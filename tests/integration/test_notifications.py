@@ -143,7 +143,7 @@ def test_slack_ids_are_looked_up_once_and_cached(sworld: World, slack: FakeSlack
 def test_ack_shows_everywhere_and_cancels_reminders(sworld: World, slack: FakeSlack) -> None:
     deploy_id = deploy(sworld)
     sworld.clock.advance(5 * 60)
-    from shepherd.domain.notifications import AckKind
+    from shepherd.domain.notify import AckKind
     from shepherd.services.acks import record_button
 
     record_button(
@@ -281,7 +281,7 @@ def test_a_late_ack_updates_the_escalation_that_went_out(sworld: World, slack: F
     sworld.clock.advance(21 * 60)
     sworld.run_jobs()
     (escalation,) = [m for m in slack.messages if "Nobody is watching" in m.body]
-    from shepherd.domain.notifications import AckKind
+    from shepherd.domain.notify import AckKind
     from shepherd.services.acks import record_button
 
     record_button(

@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from shepherd.adapters.pagerduty import DEFAULT_RETRY_AFTER, PagerDutyEvents
-from shepherd.domain.alerts import Severity
+from shepherd.domain.alerts import PageAction, PageEvent, Severity
 from shepherd.domain.errors import PagerError, PagerRateLimited, PagerRejected, PagerUnavailable
 from shepherd.domain.jobs import PermanentFailure, Transient
-from shepherd.domain.paging import PageAction, PageEvent
 from shepherd.services.ports import Pager
 from tests.fakes.pagerduty import ROUTING_KEY, FakePagerDuty, running_fake_pagerduty
 from tests.support import payload_path

@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shepherd.domain.metric_errors import MetricsError, MetricsUnavailable
-from shepherd.domain.metrics import Series
+from shepherd.domain.watch import MetricsError, MetricsUnavailable, Series
 from tests.integration.prometheus_harness import DemoMetricsApp, RunningPrometheus
 
 ERROR_RATIO = (

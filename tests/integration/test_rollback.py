@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from shepherd.adapters.config_file import parse_config
 from shepherd.adapters.rollback_runner import SubprocessRollbackRunner
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.rollback import RollbackResult
+from shepherd.domain.incidents import RollbackResult
 from shepherd.entrypoints.cli import app as cli_app
 from shepherd.entrypoints.demo_repo import RepoBuilder
 from shepherd.entrypoints.web.app import create_app

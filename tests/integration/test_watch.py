@@ -11,8 +11,7 @@ import pytest
 
 from shepherd.adapters.config_file import parse_config
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.metric_errors import MetricsError
-from shepherd.domain.metrics import Point, Series
+from shepherd.domain.watch import MetricsError, Point, Series
 from shepherd.services.watch import WATCH_JOB, WatchDeps, run_watch
 from tests.fakes.datadog import API_KEY, APP_KEY, FakeDatadog, FakeSeries, running_fake_datadog
 from tests.fakes.metrics import FakeMetricsSource, MetricsCall

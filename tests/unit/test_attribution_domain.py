@@ -2,15 +2,17 @@
 
 from datetime import UTC, datetime
 
-from shepherd.domain.attribution import (
+from shepherd.domain.changes import (
     AttributionInput,
+    PeopleDirectory,
     build_changeset,
+    github_login_from_email,
+    parse_coauthor,
     pr_number_from_subject,
     prs_without_merger,
 )
 from shepherd.domain.config import PathRule, Person, Service
-from shepherd.domain.model import Identity, RawCommit, Role
-from shepherd.domain.people import PeopleDirectory, github_login_from_email, parse_coauthor
+from shepherd.domain.deploys import Identity, RawCommit, Role
 
 T = datetime(2026, 11, 2, tzinfo=UTC)
 ANA = Identity("Ana Lima", "Ana@Example.com")

@@ -2,10 +2,8 @@
 
 from datetime import UTC, datetime
 
-from shepherd.domain import compose
 from shepherd.domain.config import Policies, Rollback, Service
-from shepherd.domain.deploy_view import DeployView, Recipient
-from shepherd.domain.model import (
+from shepherd.domain.deploys import (
     AttributionState,
     Change,
     Deploy,
@@ -14,7 +12,7 @@ from shepherd.domain.model import (
     PersonRef,
     Role,
 )
-from shepherd.domain.notifications import Ack, AckKind
+from shepherd.domain.notify import Ack, AckKind, DeployView, Recipient, compose
 
 T = datetime(2026, 11, 2, 10, tzinfo=UTC)
 ANA = PersonRef("Ana Lima", "ana@example.com", "Ana Lima")
@@ -99,8 +97,7 @@ def test_status_lines_follow_the_lifecycle() -> None:
 def watched(verdict: object, outcome: object, *, finished: bool = False) -> DeployView:
     from datetime import timedelta
 
-    from shepherd.domain.metrics import CheckResult, Point
-    from shepherd.domain.watch import StoredCheck, Watch
+    from shepherd.domain.watch import CheckResult, Point, StoredCheck, Watch
 
     v = view()
     result = CheckResult(
@@ -133,8 +130,8 @@ def watched(verdict: object, outcome: object, *, finished: bool = False) -> Depl
 
 
 def test_health_shows_in_the_status_line_and_a_failure_gets_its_own_message() -> None:
-    from shepherd.domain.compose_health import verdict_message
-    from shepherd.domain.metrics import Outcome, Verdict
+    from shepherd.domain.notify import verdict_message
+    from shepherd.domain.watch import Outcome, Verdict
 
     running = watched(Verdict.RUNNING, Outcome.PASS)
     assert compose.status_line(running).endswith("🔎 Health: watching 1 check, no problem so far")
@@ -153,7 +150,7 @@ def test_health_shows_in_the_status_line_and_a_failure_gets_its_own_message() ->
 
 def test_chart_is_a_png() -> None:
     from shepherd.adapters.charts import MatplotlibCharts
-    from shepherd.domain.metrics import Outcome, Verdict
+    from shepherd.domain.watch import Outcome, Verdict
 
     failing = watched(Verdict.FAIL, Outcome.FAIL)
     png = MatplotlibCharts().render(failing.checks, deploy_at=T, title="checkout → production abc1234")

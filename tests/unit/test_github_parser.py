@@ -7,7 +7,7 @@ import json
 import pytest
 
 from shepherd.adapters.inbound.github import PayloadError, parse_deployment_event, verify_signature
-from shepherd.domain.model import DeployStatus
+from shepherd.domain.deploys import DeployStatus
 from tests.support import payload_path
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shepherd.domain.judge import judge_check
-from shepherd.domain.judge_deploy import judge_deploy
-from shepherd.domain.judge_kayenta import kayenta_judge_check
-from shepherd.domain.metrics import (
+from shepherd.domain.watch import (
     CheckKind,
     CheckResult,
     CheckSpec,
@@ -17,6 +14,7 @@ from shepherd.domain.metrics import (
     Point,
     Verdict,
 )
+from shepherd.domain.watch.judge import judge_check, judge_deploy, kayenta_judge_check
 
 STEP = 30.0
 LATENCY = CheckSpec("latency_p95", CheckKind.LATENCY)

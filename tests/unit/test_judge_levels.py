@@ -10,11 +10,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from shepherd.domain.judge import judge_check
-from shepherd.domain.judge_stats import deflate, inflation
-from shepherd.domain.judge_tails import symmetry, tail_p
-from shepherd.domain.judge_verdict import ALPHA, MAX_LOOKS_PER_CHANGE, Finding, levels
-from shepherd.domain.metrics import CheckKind, CheckSpec, Direction, Outcome, Point
+from shepherd.domain.watch import CheckKind, CheckSpec, Direction, Outcome, Point
+from shepherd.domain.watch.judge import (
+    ALPHA,
+    MAX_LOOKS_PER_CHANGE,
+    Finding,
+    deflate,
+    inflation,
+    judge_check,
+    levels,
+    symmetry,
+    tail_p,
+)
 
 LATENCY = CheckSpec("latency_p95", CheckKind.LATENCY)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from shepherd.domain.judge_stats import mann_whitney_p, median, quantile, ranks
+from shepherd.domain.watch.judge import mann_whitney_p, median, quantile, ranks
 
 
 def _samples() -> list[np.ndarray]:

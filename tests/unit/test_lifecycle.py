@@ -1,5 +1,5 @@
-from shepherd.domain.lifecycle import DeployState, advance
-from shepherd.domain.model import DeployStatus as S
+from shepherd.domain.deploys import DeployState, advance
+from shepherd.domain.deploys import DeployStatus as S
 
 
 def st(status: S, percent: int | None = None, stage: str | None = None) -> DeployState:

@@ -26,8 +26,7 @@ from shepherd.adapters.datadog import DatadogSource, tags_to_labels
 from shepherd.adapters.metric_sources import build_metric_sources, close_metric_sources
 from shepherd.adapters.prometheus import MAX_POINTS, PrometheusSource, range_params
 from shepherd.domain.jobs import Transient
-from shepherd.domain.metric_errors import MetricsError, MetricsUnavailable
-from shepherd.domain.metrics import Point, Series
+from shepherd.domain.watch import MetricsError, MetricsUnavailable, Point, Series
 from shepherd.services.metrics_port import MetricsSource
 from tests.fakes.datadog import API_KEY, APP_KEY, FakeDatadog, FakeSeries, running_fake_datadog
 from tests.fakes.metrics import FakeMetricsSource, make_series

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from shepherd.domain.alerts import Severity
-from shepherd.domain.paging import MAX_SUMMARY, PageAction, PageEvent, pagerduty_body
+from shepherd.domain.alerts import MAX_SUMMARY, PageAction, PageEvent, Severity, pagerduty_body
 from tests.support import payload_path
 
 KEY = "0123456789abcdef0123456789abcdef"

@@ -10,9 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shepherd.domain.config import Check
-from shepherd.domain.metric_errors import MetricsError
-from shepherd.domain.metrics import Point, Series
-from shepherd.domain.watch import Window
+from shepherd.domain.watch import MetricsError, Point, Series, Window
 from shepherd.services.parallel import InOrder, ThreadPool
 from shepherd.services.watch_queries import CheckQueries, Side, fetch_all
 

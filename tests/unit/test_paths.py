@@ -1,6 +1,6 @@
 import pytest
 
-from shepherd.domain.paths import any_file_matches, compile_glob, matches_any
+from shepherd.domain.config import any_file_matches, compile_glob, matches_any
 
 
 @pytest.mark.parametrize(

@@ -6,28 +6,29 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from shepherd.domain.alerts import Alert, AlertStatus, Severity
-from shepherd.domain.incidents import (
+from shepherd.domain.alerts import (
+    Alert,
+    AlertStatus,
     Incident,
     IncidentState,
     Page,
     PageState,
     Rollback,
     RollbackState,
+    Severity,
     StoredAlert,
 )
-from shepherd.domain.metrics import CheckResult, Outcome, Verdict
-from shepherd.domain.model import Change, Deploy, DeployEvent, DeployStatus, PersonRef
-from shepherd.domain.notifications import Ack, AckKind, Kind, Notification, State
-from shepherd.domain.postmortem import (
+from shepherd.domain.deploys import Change, Deploy, DeployEvent, DeployStatus, PersonRef
+from shepherd.domain.incidents import (
     IncidentStory,
     PageStory,
     detection,
     impact_window,
+    render_markdown,
     timeline,
 )
-from shepherd.domain.postmortem_draft import render_markdown
-from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch
+from shepherd.domain.notify import Ack, AckKind, Kind, Notification, State
+from shepherd.domain.watch import CheckResult, Outcome, StoredCheck, TimelineEntry, Verdict, Watch
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 SHA = "abc1234def5678abc1234def5678abc1234def56"

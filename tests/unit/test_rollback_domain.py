@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from shepherd.domain.config import Person, Service
-from shepherd.domain.model import Deploy, DeployPerson, DeployStatus, PersonRef, Role
-from shepherd.domain.rollback import (
+from shepherd.domain.deploys import Deploy, DeployPerson, DeployStatus, PersonRef, Role
+from shepherd.domain.incidents import (
     Presser,
     identify,
     may_roll_back,

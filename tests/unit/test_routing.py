@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shepherd.domain.alerts import Alert, AlertStatus, Severity
-from shepherd.domain.metrics import Verdict
-from shepherd.domain.model import Change, Deploy, DeployStatus, PersonRef
-from shepherd.domain.routing import Candidate, alert_tokens, in_window, rank
+from shepherd.domain.alerts import Alert, AlertStatus, Candidate, Severity, alert_tokens, in_window, rank
+from shepherd.domain.deploys import Change, Deploy, DeployStatus, PersonRef
+from shepherd.domain.watch import Verdict
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=60)

@@ -4,8 +4,7 @@ import pytest
 
 from shepherd.adapters.slack import SlackNotifier
 from shepherd.adapters.slack_blocks import MAX_BLOCKS, attachments, blocks, mrkdwn
-from shepherd.domain.compose import ROLLBACK
-from shepherd.domain.messages import Button, Confirm, Message, Section, Tone, link, mention, plain
+from shepherd.domain.notify import ROLLBACK, Button, Confirm, Message, Section, Tone, link, mention, plain
 
 
 def test_markup_becomes_slack_links_and_mentions_and_the_rest_is_escaped() -> None:

@@ -6,8 +6,7 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
-from shepherd.domain.metrics import Outcome
-from shepherd.domain.watch import StoredCheck
+from shepherd.domain.watch import Outcome, StoredCheck
 
 COLORS = {"old": "#7a7a7a", "new": "#e01e5a", "deploy": "#4a90d9"}
 MAX_PANELS = 4

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from shepherd.domain.errors import NotifierRejected
-from shepherd.domain.messages import Image, Message, MessageRef, Tone, plain
+from shepherd.domain.notify import Image, Message, MessageRef, Tone, plain
 
 _STYLES = {
     Tone.INFO: "blue",

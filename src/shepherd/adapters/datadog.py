@@ -20,7 +20,7 @@ from shepherd.adapters.metrics_http import (
     send_get,
     snippet,
 )
-from shepherd.domain.metrics import Point, Series
+from shepherd.domain.watch import Point, Series
 
 log = logging.getLogger("shepherd.datadog")
 

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from shepherd.domain.changes import parse_coauthor
+from shepherd.domain.deploys import Identity, RawCommit
 from shepherd.domain.errors import ChangeSourceError, ChangeSourceUnavailable
-from shepherd.domain.model import Identity, RawCommit
-from shepherd.domain.people import parse_coauthor
 
 _FIELDS = [
     "%H",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from shepherd.domain.model import Identity
+from shepherd.domain.deploys import Identity
 
 
 class GithubApi:

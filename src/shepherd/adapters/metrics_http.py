@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from shepherd.domain.metric_errors import MetricsError, MetricsUnavailable
+from shepherd.domain.watch import MetricsError, MetricsUnavailable
 
 # Enough of an error page to recognise it; a proxy's HTML page should not fill a Slack message.
 _SNIPPET = 300

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from shepherd.adapters.metrics_http import describe_url, json_body, redact, seconds_header, snippet
+from shepherd.domain.alerts import PageEvent, pagerduty_body
 from shepherd.domain.errors import PagerRateLimited, PagerRejected, PagerUnavailable
-from shepherd.domain.paging import PageEvent, pagerduty_body
 
 log = logging.getLogger("shepherd.pagerduty")
 

@@ -21,7 +21,7 @@ from shepherd.adapters.metrics_http import (
     snippet,
     url_password,
 )
-from shepherd.domain.metrics import Point, Series
+from shepherd.domain.watch import Point, Series
 
 log = logging.getLogger("shepherd.prometheus")
 

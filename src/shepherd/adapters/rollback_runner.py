@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from shepherd.domain.rollback import WEBHOOK_OUTPUT_CHARS, RollbackResult
+from shepherd.domain.incidents import WEBHOOK_OUTPUT_CHARS, RollbackResult
 
 KILL_GRACE_SECONDS = 5.0  # after SIGTERM to the process group, before SIGKILL
 OUTPUT_CHARS = 20_000  # of a command's output kept (the end, where the errors are)

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from shepherd.adapters.slack_blocks import attachments, fallback_text
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
-from shepherd.domain.messages import Image, Message, MessageRef
+from shepherd.domain.notify import Image, Message, MessageRef
 
 log = logging.getLogger("shepherd.slack")
 METADATA_TYPE = "shepherd_notification"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from shepherd.domain.messages import LINK_RE, MENTION_RE, Button, Confirm, Message, Tone, plain
+from shepherd.domain.notify import LINK_RE, MENTION_RE, Button, Confirm, Message, Tone, plain
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from shepherd.domain.postmortem import IncidentStory, detection, impact_window, timeline
-from shepherd.domain.postmortem_draft import render_markdown
+from shepherd.domain.incidents import IncidentStory, detection, impact_window, render_markdown, timeline
 from shepherd.entrypoints.cli_common import ConfigOpt, build, err, fail, load_settings, out
 from shepherd.services.incident_views import load_story
 

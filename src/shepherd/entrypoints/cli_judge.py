@@ -11,8 +11,8 @@ import typer
 
 from shepherd.adapters.inbound.github import PayloadError
 from shepherd.adapters.inbound.scenarios import parse_csv, parse_scenario, spec_from, verdict_json
-from shepherd.domain.judge import judge_check
-from shepherd.domain.metrics import Outcome
+from shepherd.domain.watch import Outcome
+from shepherd.domain.watch.judge import judge_check
 from shepherd.entrypoints.cli_common import fail
 
 EXIT = {Outcome.PASS: 0, Outcome.FAIL: 1, Outcome.INCONCLUSIVE: 2, Outcome.NODATA: 2}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shepherd.domain.notifications import Ack, AckKind
+from shepherd.domain.notify import Ack, AckKind
 from shepherd.services.errors import NotFound
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import Clock, UnitOfWorkFactory

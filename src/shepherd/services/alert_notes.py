@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shepherd.domain.alerts import StoredAlert
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
-from shepherd.domain.incidents import StoredAlert
 from shepherd.domain.jobs import NewJob, RetryLater
-from shepherd.domain.messages import Message, Section, Tone, link
+from shepherd.domain.notify import Message, Section, Tone, link
 from shepherd.domain.text import duration
 from shepherd.services.jobs import JobContext
 from shepherd.services.ports import Notifier

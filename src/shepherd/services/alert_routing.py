@@ -14,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shepherd.domain.alerts import Severity
+from shepherd.domain.alerts import Candidate, Page, PageState, Severity, StoredAlert, Suspect, rank
 from shepherd.domain.config import Service
-from shepherd.domain.incidents import Page, PageState, StoredAlert
-from shepherd.domain.routing import Candidate, Suspect, rank
 from shepherd.domain.text import plural
 from shepherd.services.alert_notes import note_job
 from shepherd.services.alerts import AlertDeps, pager_job, route_job

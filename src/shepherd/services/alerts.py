@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from shepherd.domain.alerts import Alert
+from shepherd.domain.alerts import Alert, Page
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.incidents import Page
 from shepherd.domain.jobs import NewJob
 from shepherd.services.ports import Clock, UnitOfWorkFactory
 

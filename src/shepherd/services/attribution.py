@@ -11,12 +11,11 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shepherd.domain.attribution import AttributionInput, build_changeset, prs_without_merger
+from shepherd.domain.changes import AttributionInput, PeopleDirectory, build_changeset, prs_without_merger
 from shepherd.domain.config import Service, ShepherdConfig
+from shepherd.domain.deploys import AttributionState, Changeset, Deploy, Identity, RawCommit
 from shepherd.domain.errors import ChangeSourceError
 from shepherd.domain.jobs import Transient
-from shepherd.domain.model import AttributionState, Changeset, Deploy, Identity, RawCommit
-from shepherd.domain.people import PeopleDirectory
 from shepherd.domain.text import plural
 from shepherd.services.collector import collector_paused
 from shepherd.services.jobs import JobContext

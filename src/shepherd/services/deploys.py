@@ -6,10 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shepherd.domain.config import ShepherdConfig
+from shepherd.domain.deploys import SHA_RE, Deploy, DeployEvent, DeployState, DeployStatus, advance
 from shepherd.domain.errors import DuplicateKey
 from shepherd.domain.jobs import NewJob
-from shepherd.domain.lifecycle import DeployState, advance
-from shepherd.domain.model import SHA_RE, Deploy, DeployEvent, DeployStatus
 from shepherd.services.errors import Conflict, Invalid, NotFound, UnknownEnvironment, UnknownService
 from shepherd.services.incidents import resolve_if_settled
 from shepherd.services.notify import sync_job

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shepherd.adapters.inbound.github import GithubDeployment
 from shepherd.domain.config import Service, ShepherdConfig
-from shepherd.domain.model import Deploy
+from shepherd.domain.deploys import Deploy
 from shepherd.services.deploys import ReportDeployEvent, StartDeploy, record_deploy_event, record_deploy_start
 from shepherd.services.errors import Invalid, UnknownService
 from shepherd.services.ports import Clock, UnitOfWorkFactory

@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shepherd.domain.changes import PeopleDirectory
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.deploy_view import Owner, Recipient
+from shepherd.domain.deploys import DeployPerson
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
 from shepherd.domain.jobs import RetryLater
-from shepherd.domain.model import DeployPerson
-from shepherd.domain.people import PeopleDirectory
+from shepherd.domain.notify import Owner, Recipient
 from shepherd.services.ports import Notifier, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.identity")

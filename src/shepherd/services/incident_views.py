@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shepherd.domain.incidents import Incident, Page, Rollback, StoredAlert
-from shepherd.domain.postmortem import IncidentStory, PageStory, detection, impact_window, timeline
+from shepherd.domain.alerts import Incident, Page, Rollback, StoredAlert
+from shepherd.domain.incidents import IncidentStory, PageStory, detection, impact_window, timeline
 from shepherd.services.errors import NotFound
 from shepherd.services.incidents import resolve
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shepherd.domain.incidents import Incident, IncidentState, PageState
-from shepherd.domain.metrics import Verdict
-from shepherd.domain.model import Deploy, DeployStatus
-from shepherd.domain.watch import TimelineEntry
+from shepherd.domain.alerts import Incident, IncidentState, PageState
+from shepherd.domain.deploys import Deploy, DeployStatus
+from shepherd.domain.watch import TimelineEntry, Verdict
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import UnitOfWork
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from shepherd.domain.metrics import Series
+from shepherd.domain.watch import Series
 
 
 class MetricsSource(Protocol):

@@ -13,12 +13,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.deploy_view import DeployView, PageView
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
 from shepherd.domain.jobs import NewJob, RetryLater
-from shepherd.domain.messages import Image, MessageRef
-from shepherd.domain.notifications import UPDATABLE, Notification, State
-from shepherd.domain.notify_plan import Desired, plan
+from shepherd.domain.notify import (
+    UPDATABLE,
+    DeployView,
+    Desired,
+    Image,
+    MessageRef,
+    Notification,
+    PageView,
+    State,
+    plan,
+)
 from shepherd.services.identity import SlackDirectory
 from shepherd.services.jobs import JobContext
 from shepherd.services.ports import ChartRenderer, Notifier, UnitOfWork

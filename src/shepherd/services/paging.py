@@ -11,13 +11,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shepherd.domain.alerts import Severity
+from shepherd.domain.alerts import Page, PageAction, PageEvent, Severity
 from shepherd.domain.config import ShepherdConfig
+from shepherd.domain.deploys import Deploy, Role
 from shepherd.domain.errors import PagerRateLimited, PagerRejected
-from shepherd.domain.incidents import Page
 from shepherd.domain.jobs import PermanentFailure, RetryLater
-from shepherd.domain.model import Deploy, Role
-from shepherd.domain.paging import PageAction, PageEvent
 from shepherd.services.incidents import note
 from shepherd.services.jobs import JobContext
 from shepherd.services.ports import Pager, UnitOfWork

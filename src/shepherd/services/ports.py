@@ -7,12 +7,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from shepherd.domain.alerts import Alert
-from shepherd.domain.errors import ChangeSourceError as ChangeSourceError
-from shepherd.domain.incidents import Incident, Page, Rollback, StoredAlert
-from shepherd.domain.jobs import Job, NewJob
-from shepherd.domain.messages import Image, Message, MessageRef
-from shepherd.domain.model import (
+from shepherd.domain.alerts import Alert, Incident, Page, PageEvent, Rollback, StoredAlert
+from shepherd.domain.deploys import (
     Change,
     Changeset,
     Deploy,
@@ -21,8 +17,9 @@ from shepherd.domain.model import (
     Identity,
     RawCommit,
 )
-from shepherd.domain.notifications import Ack, Notification
-from shepherd.domain.paging import PageEvent
+from shepherd.domain.errors import ChangeSourceError as ChangeSourceError
+from shepherd.domain.jobs import Job, NewJob
+from shepherd.domain.notify import Ack, Image, Message, MessageRef, Notification
 from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch
 
 

@@ -19,12 +19,11 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from shepherd.domain.alerts import Rollback, RollbackState
 from shepherd.domain.config import Service, ShepherdConfig
+from shepherd.domain.deploys import Deploy
 from shepherd.domain.errors import DuplicateKey
-from shepherd.domain.incidents import Rollback, RollbackState
-from shepherd.domain.jobs import LeaseLost, NewJob
-from shepherd.domain.model import Deploy
-from shepherd.domain.rollback import (
+from shepherd.domain.incidents import (
     RollbackResult,
     identify,
     may_roll_back,
@@ -36,6 +35,7 @@ from shepherd.domain.rollback import (
     template_values,
     who_may,
 )
+from shepherd.domain.jobs import LeaseLost, NewJob
 from shepherd.services.errors import Conflict, Forbidden, Invalid, NotFound
 from shepherd.services.incidents import note
 from shepherd.services.jobs import JobContext

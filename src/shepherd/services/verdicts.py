@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shepherd.domain.metrics import Verdict
-from shepherd.domain.model import Deploy
-from shepherd.domain.watch import StoredCheck, Watch
+from shepherd.domain.deploys import Deploy
+from shepherd.domain.watch import StoredCheck, Verdict, Watch
 from shepherd.services.ports import UnitOfWork
 
 

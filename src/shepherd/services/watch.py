@@ -14,21 +14,23 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from shepherd.domain.config import Check, Service, ShepherdConfig
+from shepherd.domain.deploys import Deploy, DeployStatus
 from shepherd.domain.jobs import NewJob
-from shepherd.domain.judge import judge_check
-from shepherd.domain.judge_deploy import judge_deploy
-from shepherd.domain.metric_errors import MetricsError
-from shepherd.domain.metrics import (
+from shepherd.domain.watch import (
     CheckKind,
     CheckResult,
     CheckSpec,
     Direction,
+    MetricsError,
     Outcome,
     Point,
+    StoredCheck,
+    TimelineEntry,
     Verdict,
+    Watch,
+    windows,
 )
-from shepherd.domain.model import Deploy, DeployStatus
-from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch, windows
+from shepherd.domain.watch.judge import judge_check, judge_deploy
 from shepherd.services.incidents import open_incident
 from shepherd.services.jobs import JobContext
 from shepherd.services.metrics_port import MetricsSource

@@ -11,9 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shepherd.domain.config import Check, render_template
-from shepherd.domain.metric_errors import MetricsError
-from shepherd.domain.metrics import Point, Series
-from shepherd.domain.watch import Window
+from shepherd.domain.watch import MetricsError, Point, Series, Window
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.parallel import Parallel
 

@@ -10,8 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shepherd.domain.alerts import Alert, AlertLink, AlertStatus, Severity
-from shepherd.domain.incidents import Page, PageState, StoredAlert
+from shepherd.domain.alerts import Alert, AlertLink, AlertStatus, Page, PageState, Severity, StoredAlert
 
 from .tables import AlertRow, PageRow
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shepherd.domain.alerts import Incident, IncidentState, Rollback, RollbackState
 from shepherd.domain.errors import DuplicateKey
-from shepherd.domain.incidents import Incident, IncidentState, Rollback, RollbackState
 
 from .tables import IncidentRow, RollbackRow
 

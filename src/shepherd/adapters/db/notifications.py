@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shepherd.adapters.db.tables import AckRow, NotificationRow, SlackUserRow
-from shepherd.domain.notifications import Ack, AckKind, Kind, Notification, State
+from shepherd.domain.notify import Ack, AckKind, Kind, Notification, State
 
 _FIELDS = [f.name for f in fields(Notification)]
 

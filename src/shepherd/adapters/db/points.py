@@ -13,7 +13,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 
-from shepherd.domain.metrics import Point
+from shepherd.domain.watch import Point
 
 _SWAP = sys.byteorder == "big"  # the stored order is little-endian, whatever the machine
 

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shepherd.adapters.db.tables import ChangeRow, DeployEventRow, DeployPersonRow, DeployRow
-from shepherd.domain.errors import DuplicateKey
-from shepherd.domain.model import (
+from shepherd.domain.changes import person_key
+from shepherd.domain.deploys import (
     AttributionState,
     Change,
     Changeset,
@@ -22,7 +22,7 @@ from shepherd.domain.model import (
     PersonRef,
     Role,
 )
-from shepherd.domain.people import person_key
+from shepherd.domain.errors import DuplicateKey
 
 _DEPLOY_FIELDS = [f.name for f in fields(Deploy)]
 _DEPLOYS: Table = DeployRow.__table__  # type: ignore[assignment]

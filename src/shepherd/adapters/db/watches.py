@@ -19,8 +19,7 @@ from sqlalchemy.sql.dml import Insert
 
 from shepherd.adapters.db.points import pack, unpack
 from shepherd.adapters.db.tables import CheckResultRow, TimelineRow, WatchRow
-from shepherd.domain.metrics import CheckResult, Outcome, Verdict
-from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch
+from shepherd.domain.watch import CheckResult, Outcome, StoredCheck, TimelineEntry, Verdict, Watch
 
 _WATCH_FIELDS = [f.name for f in fields(Watch)]
 _WATCHES: Table = WatchRow.__table__  # type: ignore[assignment]

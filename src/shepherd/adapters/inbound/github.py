@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from shepherd.adapters.inbound.errors import PayloadError
-from shepherd.domain.model import SHA_RE, DeployStatus
+from shepherd.domain.deploys import SHA_RE, DeployStatus
 
 __all__ = ["GithubDeployment", "PayloadError", "parse_deployment_event", "verify_signature"]
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shepherd.adapters.inbound.github import PayloadError
-from shepherd.domain.metrics import CheckKind, CheckResult, CheckSpec, Direction, Point
+from shepherd.domain.watch import CheckKind, CheckResult, CheckSpec, Direction, Point
 
 HEADER = ("timestamp", "value", "weight")
 

@@ -7,9 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shepherd.domain.deploy_view import guide_links
-from shepherd.domain.model import DeployStatus
-from shepherd.domain.notifications import AckKind
+from shepherd.domain.deploys import DeployStatus
+from shepherd.domain.notify import AckKind, guide_links
 from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
 from shepherd.entrypoints.web.views import (
     ack_view,

@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from shepherd.domain.metrics import Verdict
-from shepherd.domain.watch import TimelineEntry
+from shepherd.domain.watch import TimelineEntry, Verdict
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.errors import Invalid, NotFound, Unauthorized
 from shepherd.services.verdicts import VerdictView, latest_deploy, verdict_of

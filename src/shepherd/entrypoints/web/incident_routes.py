@@ -9,8 +9,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.bootstrap import Shepherd
-from shepherd.domain.postmortem import IncidentStory
-from shepherd.domain.postmortem_draft import render_markdown
+from shepherd.domain.incidents import IncidentStory, render_markdown
 from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
 from shepherd.services.errors import NotFound
 from shepherd.services.incident_views import (

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from shepherd.domain.model import Deploy
+from shepherd.domain.deploys import Deploy
 from shepherd.domain.watch import Watch
 from shepherd.entrypoints.web.api import get_deploy
 from shepherd.entrypoints.web.deps import ShepherdDep

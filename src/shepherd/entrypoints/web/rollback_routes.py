@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shepherd.domain.incidents import Rollback
+from shepherd.domain.alerts import Rollback
 from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
 from shepherd.entrypoints.web.views import _time
 from shepherd.services.errors import NotFound

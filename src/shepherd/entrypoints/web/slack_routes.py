@@ -16,8 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from shepherd.adapters.inbound.github import PayloadError
 from shepherd.adapters.inbound.slack import ButtonPress, parse_interaction, verify_slack_signature
 from shepherd.bootstrap import Shepherd
-from shepherd.domain.compose import ACK, ROLLBACK, WRONG
-from shepherd.domain.notifications import AckKind
+from shepherd.domain.notify import ACK, ROLLBACK, WRONG, AckKind
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.entrypoints.web.rollback_routes import rollback_view
 from shepherd.services.acks import record_button

@@ -6,9 +6,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from shepherd.domain.deploys import Change, Deploy, DeployEvent, DeployPerson
 from shepherd.domain.jobs import Job
-from shepherd.domain.model import Change, Deploy, DeployEvent, DeployPerson
-from shepherd.domain.notifications import Ack, Notification
+from shepherd.domain.notify import Ack, Notification
 
 
 def _time(value: datetime | None) -> str | None:

@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy import special
 
-from shepherd.domain.metrics import Point
+from shepherd.domain.watch.metrics import Point
 
 Floats = NDArray[np.float64]
 

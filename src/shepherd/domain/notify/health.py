@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shepherd.domain.compose import buttons, watch_lines
-from shepherd.domain.deploy_view import DeployView
-from shepherd.domain.messages import Message, Section, Tone, link
-from shepherd.domain.metrics import Outcome, Verdict
+from shepherd.domain.notify.compose import buttons, watch_lines
+from shepherd.domain.notify.messages import Message, Section, Tone, link
+from shepherd.domain.notify.view import DeployView
 from shepherd.domain.text import plural
+from shepherd.domain.watch import Outcome, Verdict
 
 
 def verdict_message(view: DeployView) -> Message | None:

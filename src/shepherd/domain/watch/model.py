@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from shepherd.domain.metrics import CheckResult, Point, Verdict
+from shepherd.domain.watch.metrics import CheckResult, Point, Verdict
 
 WEEK = timedelta(days=7)
 MIN_STEPS = 5  # judging fewer points than this is guessing

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from shepherd.domain.judge_stats import Floats, deflate, inflation, median, quantile
+from shepherd.domain.watch.judge.stats import Floats, deflate, inflation, median, quantile
 
 MIN_EXCEEDANCES = 12  # points beyond the pooled threshold: with fewer, no count is significant
 TAIL_QUANTILE = 0.9  # the "tail" compared: p90 of the points is the highest an hour of 30 s points resolves

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from shepherd.domain.config import Person, Service, render_template
-from shepherd.domain.deploy_view import placeholder_values
-from shepherd.domain.model import Deploy, DeployPerson
+from shepherd.domain.deploys import Deploy, DeployPerson
+from shepherd.domain.notify import placeholder_values
 
 WEBHOOK_OUTPUT_CHARS = 2000  # of a rollback webhook's response body, kept as the output
 

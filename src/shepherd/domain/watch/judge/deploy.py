@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shepherd.domain.metrics import CheckResult, DeployJudgement, Outcome, Verdict
+from shepherd.domain.watch.metrics import CheckResult, DeployJudgement, Outcome, Verdict
 
 
 def judge_deploy(results: Sequence[CheckResult], *, finished: bool) -> DeployJudgement:

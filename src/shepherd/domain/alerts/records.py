@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from shepherd.domain.alerts import Alert
+from shepherd.domain.alerts.model import Alert
 
 
 @dataclass

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shepherd.domain.alerts import Alert
-from shepherd.domain.metrics import Verdict
-from shepherd.domain.model import Change, Deploy
+from shepherd.domain.alerts.model import Alert
+from shepherd.domain.deploys import Change, Deploy
+from shepherd.domain.watch import Verdict
 
 # Labels and annotations whose values say where the trouble is.
 LOCATING_KEYS = (

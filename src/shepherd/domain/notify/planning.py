@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shepherd.domain import compose
-from shepherd.domain.compose_health import verdict_message
-from shepherd.domain.compose_page import page_message, rollback_reply
-from shepherd.domain.deploy_view import DeployView, Recipient
-from shepherd.domain.messages import Message
-from shepherd.domain.metrics import Outcome
-from shepherd.domain.model import AttributionState, DeployStatus
-from shepherd.domain.notifications import Ack, AckKind, Kind
+from shepherd.domain.deploys import AttributionState, DeployStatus
+from shepherd.domain.notify import compose
+from shepherd.domain.notify.health import verdict_message
+from shepherd.domain.notify.messages import Message
+from shepherd.domain.notify.pages import page_message, rollback_reply
+from shepherd.domain.notify.records import Ack, AckKind, Kind
+from shepherd.domain.notify.view import DeployView, Recipient
+from shepherd.domain.watch import Outcome
 
 MAIN = "channel"
 

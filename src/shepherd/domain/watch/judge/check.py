@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from shepherd.domain.judge_stats import (
+from shepherd.domain.watch.judge.stats import (
     Floats,
     Sample,
     block_dispersion,
@@ -48,8 +48,8 @@ from shepherd.domain.judge_stats import (
     stratified_dispersion,
     welch_t_p,
 )
-from shepherd.domain.judge_tails import TAIL_QUANTILE, Tail, symmetry, tail_p
-from shepherd.domain.judge_verdict import (
+from shepherd.domain.watch.judge.tails import TAIL_QUANTILE, Tail, symmetry, tail_p
+from shepherd.domain.watch.judge.verdict import (
     BEFORE_AFTER,
     CANARY,
     Context,
@@ -59,7 +59,7 @@ from shepherd.domain.judge_verdict import (
     fmt,
     versions,
 )
-from shepherd.domain.metrics import (
+from shepherd.domain.watch.metrics import (
     CheckKind,
     CheckResult,
     CheckSpec,

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from shepherd.domain.alerts import Severity
+from shepherd.domain.alerts.model import Severity
 
 # PagerDuty's documented limits: longer summaries are refused, longer dedup keys too.
 MAX_SUMMARY = 1024

@@ -12,8 +12,8 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from shepherd.domain.config_alerts import AlertsConfig
-from shepherd.domain.paths import compile_globs
+from shepherd.domain.config.alerts import AlertsConfig
+from shepherd.domain.config.paths import compile_globs
 
 GUIDE_PLACEHOLDERS = frozenset(
     {

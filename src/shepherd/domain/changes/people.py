@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from shepherd.domain.config import Person
-from shepherd.domain.model import Identity, PersonRef
+from shepherd.domain.deploys import Identity, PersonRef
 
 # GitHub writes web merges and squashes as committer "GitHub <noreply@github.com>": a machine.
 MACHINE_EMAILS = frozenset({"noreply@github.com"})

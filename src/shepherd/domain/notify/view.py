@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from shepherd.domain.alerts import Page, Rollback, StoredAlert
+from shepherd.domain.changes import person_key
 from shepherd.domain.config import Guide, Policies, Service, render_template
-from shepherd.domain.incidents import Page, Rollback, StoredAlert
-from shepherd.domain.model import Change, Deploy, DeployEvent, DeployPerson, Role
-from shepherd.domain.notifications import Ack
-from shepherd.domain.people import person_key
+from shepherd.domain.deploys import Change, Deploy, DeployEvent, DeployPerson, Role
+from shepherd.domain.notify.records import Ack
 from shepherd.domain.watch import StoredCheck, Watch
 
 

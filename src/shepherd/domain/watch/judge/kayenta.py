@@ -29,8 +29,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special, stats
 
-from shepherd.domain.judge_stats import Floats, sample
-from shepherd.domain.metrics import CheckResult, CheckSpec, Direction, Outcome, Point
+from shepherd.domain.watch.judge.stats import Floats, sample
+from shepherd.domain.watch.metrics import CheckResult, CheckSpec, Direction, Outcome, Point
 
 KAYENTA_TOLERANCE = 0.25
 KAYENTA_CONFIDENCE = 0.98

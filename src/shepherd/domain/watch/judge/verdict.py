@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from shepherd.domain.judge_stats import Sample
-from shepherd.domain.metrics import CheckKind, CheckResult, CheckSpec, Outcome
+from shepherd.domain.watch.judge.stats import Sample
+from shepherd.domain.watch.metrics import CheckKind, CheckResult, CheckSpec, Outcome
 
 # Significance per look. The watch judges again every interval for an hour (up to 120 looks), so a
 # per-look 5 % would page for nothing most hours. The looks are cumulative and strongly correlated, so

@@ -26,12 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shepherd.domain.alerts import AlertStatus
-from shepherd.domain.incidents import Incident, Page, Rollback, StoredAlert
-from shepherd.domain.metrics import Outcome
-from shepherd.domain.model import Change, Deploy, DeployEvent, DeployPerson, DeployStatus
-from shepherd.domain.notifications import Ack, AckKind, Kind, Notification, State
-from shepherd.domain.watch import StoredCheck, TimelineEntry, Watch
+from shepherd.domain.alerts import AlertStatus, Incident, Page, Rollback, StoredAlert
+from shepherd.domain.deploys import Change, Deploy, DeployEvent, DeployPerson, DeployStatus
+from shepherd.domain.notify import Ack, AckKind, Kind, Notification, State
+from shepherd.domain.watch import Outcome, StoredCheck, TimelineEntry, Watch
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shepherd.domain.alerts import AlertStatus
-from shepherd.domain.incidents import IncidentState
-from shepherd.domain.metrics import Verdict
-from shepherd.domain.postmortem import IncidentStory, alerts_by_name, detection, impact_window, timeline, utc
+from shepherd.domain.alerts import AlertStatus, IncidentState
+from shepherd.domain.incidents.analysis import (
+    IncidentStory,
+    alerts_by_name,
+    detection,
+    impact_window,
+    timeline,
+    utc,
+)
 from shepherd.domain.text import plural
+from shepherd.domain.watch import Verdict
 
 
 def render_markdown(story: IncidentStory, now: datetime) -> str:

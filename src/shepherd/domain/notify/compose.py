@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from shepherd.domain.config import render_template
-from shepherd.domain.deploy_view import DeployView, Recipient
-from shepherd.domain.messages import Button, Message, Section, Tone, link, mention
-from shepherd.domain.metrics import Outcome, Verdict
-from shepherd.domain.model import AttributionState, Change, DeployEvent, DeployStatus
-from shepherd.domain.notifications import AckKind
+from shepherd.domain.deploys import AttributionState, Change, DeployEvent, DeployStatus
+from shepherd.domain.notify.messages import Button, Message, Section, Tone, link, mention
+from shepherd.domain.notify.records import AckKind
+from shepherd.domain.notify.view import DeployView, Recipient
 from shepherd.domain.text import duration, plural
+from shepherd.domain.watch import Outcome, Verdict
 
 ACK = "shepherd_ack"
 WRONG = "shepherd_wrong"

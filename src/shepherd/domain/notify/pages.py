@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from shepherd.domain.compose import ROLLBACK, ack_footer, buttons, watch_lines
-from shepherd.domain.deploy_view import DeployView, PageView, Recipient
-from shepherd.domain.incidents import PageState, Rollback, RollbackState, StoredAlert
-from shepherd.domain.messages import Button, Confirm, Message, Section, Tone, link
-from shepherd.domain.metrics import Outcome
-from shepherd.domain.model import Role
+from shepherd.domain.alerts import PageState, Rollback, RollbackState, StoredAlert
+from shepherd.domain.deploys import Role
+from shepherd.domain.notify.compose import ROLLBACK, ack_footer, buttons, watch_lines
+from shepherd.domain.notify.messages import Button, Confirm, Message, Section, Tone, link
+from shepherd.domain.notify.view import DeployView, PageView, Recipient
+from shepherd.domain.watch import Outcome
 
 MAX_ALERTS = 10  # alerts listed in a page before "+N more"
 

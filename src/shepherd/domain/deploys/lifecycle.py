@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shepherd.domain.model import DeployStatus
+from shepherd.domain.deploys.model import DeployStatus
 
 _RANK = {
     DeployStatus.STARTED: 0,

@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from shepherd.domain.config import Service
-from shepherd.domain.model import (
+from shepherd.domain.changes.people import PeopleDirectory, is_person, person_key
+from shepherd.domain.config import Service, compile_globs
+from shepherd.domain.deploys import (
     Change,
     Changeset,
     DeployPerson,
@@ -22,8 +23,6 @@ from shepherd.domain.model import (
     RawCommit,
     Role,
 )
-from shepherd.domain.paths import compile_globs
-from shepherd.domain.people import PeopleDirectory, is_person, person_key
 
 LISTED_CHANGES_LIMIT = 1000
 

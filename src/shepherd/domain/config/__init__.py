@@ -1,0 +1,40 @@
+"""shepherd.yaml as values: services, environments, people, guides, policies, alert mappings, path rules."""
+
+from shepherd.domain.config.model import (
+    Check,
+    Guide,
+    Location,
+    PathRule,
+    Person,
+    Policies,
+    PolicyOverrides,
+    Problem,
+    Rollback,
+    Service,
+    ShepherdConfig,
+    format_location,
+    reference_problems,
+    render_template,
+)
+from shepherd.domain.config.paths import any_file_matches, compile_glob, compile_globs, matches_any
+
+__all__ = [
+    "Check",
+    "Guide",
+    "Location",
+    "PathRule",
+    "Person",
+    "Policies",
+    "PolicyOverrides",
+    "Problem",
+    "Rollback",
+    "Service",
+    "ShepherdConfig",
+    "any_file_matches",
+    "compile_glob",
+    "compile_globs",
+    "format_location",
+    "matches_any",
+    "reference_problems",
+    "render_template",
+]

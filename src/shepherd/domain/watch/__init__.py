@@ -1,0 +1,32 @@
+"""The post-deploy watch: metric values, windows, stored checks, and the regression judge below it."""
+
+from shepherd.domain.watch.errors import MetricsError, MetricsUnavailable
+from shepherd.domain.watch.metrics import (
+    CheckKind,
+    CheckResult,
+    CheckSpec,
+    Direction,
+    Outcome,
+    Point,
+    Series,
+    Verdict,
+)
+from shepherd.domain.watch.model import StoredCheck, TimelineEntry, Watch, Window, windows
+
+__all__ = [
+    "CheckKind",
+    "CheckResult",
+    "CheckSpec",
+    "Direction",
+    "MetricsError",
+    "MetricsUnavailable",
+    "Outcome",
+    "Point",
+    "Series",
+    "StoredCheck",
+    "TimelineEntry",
+    "Verdict",
+    "Watch",
+    "Window",
+    "windows",
+]
