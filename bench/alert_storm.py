@@ -46,19 +46,11 @@ from sqlalchemy.pool import NullPool
 from tests.fakes.slack import TOKEN as SLACK_TOKEN
 
 from bench import gitgen, server
-from bench.alert_storm_record import (
-    DRAIN_LIMIT,
-    PAGER_JOB,
-    ROUTE_JOB,
-    SYNC_JOB,
-    Post,
-    Recorder,
-    Run,
-    recorded_fakes,
-)
+from bench.alert_storm_record import DRAIN_LIMIT, Post, Recorder, Run, recorded_fakes
 from bench.alert_storm_report import report
 from bench.common import WORK, Section
 from shepherd.adapters.db.tables import AlertRow, JobRow, PageRow, TimelineRow
+from shepherd.domain.jobs import JobKind
 
 ALERTS = 10_000
 BATCH = 50
@@ -240,7 +232,7 @@ def wait_drained(client: httpx.Client, recorder: Recorder, run: Run) -> None:
         if (
             pages >= run.expected_messages
             and triggers >= len(SERVICES)
-            and _idle(client, kinds=(ROUTE_JOB, SYNC_JOB, PAGER_JOB))
+            and _idle(client, kinds=(JobKind.ROUTE_ALERTS, JobKind.SYNC_MESSAGES, JobKind.PAGE_PAGERDUTY))
         ):
             run.drained_at = time.perf_counter()
             break

@@ -17,7 +17,6 @@ from tests.fakes.slack import FakeSlack, running_fake_slack
 from bench.slack_clock import deploy_of
 
 DRAIN_LIMIT = 30.0  # after the last POST: wait at most this long for routing and messages
-ROUTE_JOB, SYNC_JOB, PAGER_JOB = "route_alerts", "sync_messages", "page_pagerduty"
 
 
 @dataclass(frozen=True)

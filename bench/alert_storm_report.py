@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bench.alert_storm_record import DRAIN_LIMIT, PAGER_JOB, ROUTE_JOB, SYNC_JOB, Run, SlackCall
+from bench.alert_storm_record import DRAIN_LIMIT, Run, SlackCall
 from bench.common import Section, median, millis, percentile, seconds
+from shepherd.domain.jobs import JobKind
 
 STATUS_RE = re.compile(r"(\d+) of (\d+) alerts firing")
 
@@ -76,7 +77,9 @@ def _routing(
             ", ".join(f"{at - run.first_sent:.1f}" for at in opened),
         )
     _progress(name, run, last_sent, section)
-    route_done = [f for k, s, _, f in db["jobs"] if k == ROUTE_JOB and s == "done" and f is not None]
+    route_done = [
+        f for k, s, _, f in db["jobs"] if k == JobKind.ROUTE_ALERTS and s == "done" and f is not None
+    ]
     if route_done and run.drained_at is not None:
         finished = max(route_done).timestamp() - run.wall_offset
         section.add(
@@ -100,7 +103,9 @@ def _routing(
     for kind, state, count, _ in db["jobs"]:
         by_kind[kind] += count
         states[state] += count
-    kinds = ", ".join(f"{k} {by_kind[k]:,}" for k in (ROUTE_JOB, SYNC_JOB, PAGER_JOB))
+    kinds = ", ".join(
+        f"{k} {by_kind[k]:,}" for k in (JobKind.ROUTE_ALERTS, JobKind.SYNC_MESSAGES, JobKind.PAGE_PAGERDUTY)
+    )
     states_text = ", ".join(f"{s} {n:,}" for s, n in states.items())
     section.add(f"{name}: jobs (whole run, deploys' own included)", f"{kinds}; {states_text}")
     section.add(f"{name}: timeline entries", f"{db['timeline']:,}")

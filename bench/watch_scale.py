@@ -37,9 +37,8 @@ from bench import server
 from bench.common import Section, median, millis, percentile, seconds
 from bench.watch_world import INTERVAL, REGRESSING, SERVICES, WATCH_MINUTES, World, build_world
 from shepherd.adapters.db.tables import JobRow
-from shepherd.domain.jobs import JobState
-from shepherd.entrypoints.worker import Worker
-from shepherd.services.watch import WATCH_JOB
+from shepherd.domain.jobs import JobKind, JobState
+from shepherd.services.worker import Worker
 
 WATCHES = 2_000
 DATABASES = ("sqlite", "postgresql")
@@ -111,7 +110,9 @@ class Round:
 def due_watches(world: World) -> int:
     with world.shepherd.engine.connect() as conn:
         query = select(func.count()).where(
-            JobRow.kind == WATCH_JOB, JobRow.state == JobState.PENDING.value, JobRow.run_at <= world.clock()
+            JobRow.kind == JobKind.WATCH,
+            JobRow.state == JobState.PENDING.value,
+            JobRow.run_at <= world.clock(),
         )
         return int(conn.execute(query).scalar_one())
 
@@ -134,7 +135,7 @@ def drain(world: World, pg: PostgresCpu | None) -> Round:
     world.source.calls.clear()  # the fake records every call: keep memory flat
     return Round(
         due=due,
-        ticks=meter.runs[WATCH_JOB],
+        ticks=meter.runs[JobKind.WATCH],
         runs=dict(meter.runs),
         jobs=jobs,
         wall=wall,
@@ -244,7 +245,7 @@ def _report(name: str, result: Result, section: Section) -> None:
     runs: Counter[str] = Counter()
     for r in rounds:
         runs.update(r.runs)
-    others = ", ".join(f"{k} {n:,}" for k, n in runs.most_common() if k != WATCH_JOB) or "no other jobs"
+    others = ", ".join(f"{k} {n:,}" for k, n in runs.most_common() if k != JobKind.WATCH) or "no other jobs"
     section.add(f"{name}: setup", f"{result.setup:.1f} s")
     errors: Counter[str] = Counter()
     for r in rounds:

@@ -31,11 +31,12 @@ from shepherd.adapters.db.engine import build_engine
 from shepherd.bootstrap import Shepherd, bootstrap
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.deploys import AttributionState, Deploy, DeployStatus
+from shepherd.domain.jobs import JobKind
 from shepherd.domain.watch import CheckResult, Outcome, Point, Series, StoredCheck
 from shepherd.services.jobs import Handler, JobContext
 from shepherd.services.metrics_port import MetricsSource
-from shepherd.services.notify import SYNC_JOB, NotifyDeps, sync_messages
-from shepherd.services.watch import WATCH_JOB, WatchDeps, run_watch, start_watch, watch_job
+from shepherd.services.notify import NotifyDeps, sync_messages
+from shepherd.services.watch import WatchDeps, run_watch, start_watch, watch_job
 from shepherd.settings import Settings
 
 INTERVAL = 30  # seconds between two looks of a watch
@@ -139,10 +140,10 @@ class Meter:
     def wrap(self, kind: str, handler: Handler) -> Handler:
         def measured(ctx: JobContext) -> None:
             now, deploy_id = time.perf_counter(), int(ctx.payload.get("deploy_id", 0))
-            if kind == WATCH_JOB:
+            if kind == JobKind.WATCH:
                 self.starts.append(now)
                 self.ticked[deploy_id] = now
-            elif kind == SYNC_JOB and deploy_id in self.ticked:
+            elif kind == JobKind.SYNC_MESSAGES and deploy_id in self.ticked:
                 self.told.append(now - self.ticked.pop(deploy_id))
             self.runs[kind] += 1
             try:
@@ -198,8 +199,8 @@ def build_world(
         slack.truncate()
 
     handlers: dict[str, Handler] = {
-        WATCH_JOB: meter.wrap(WATCH_JOB, lambda ctx: run_watch(ctx, watch)),
-        SYNC_JOB: meter.wrap(SYNC_JOB, sync),
+        JobKind.WATCH: meter.wrap(JobKind.WATCH, lambda ctx: run_watch(ctx, watch)),
+        JobKind.SYNC_MESSAGES: meter.wrap(JobKind.SYNC_MESSAGES, sync),
     }
     engine = build_engine(database_url)
     migrate.upgrade(engine)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,21 +22,28 @@ from shepherd.adapters.rollback_runner import SubprocessRollbackRunner
 from shepherd.adapters.slack import SlackNotifier
 from shepherd.adapters.slack_response import SlackResponses
 from shepherd.domain.config import ShepherdConfig
-from shepherd.entrypoints.worker import Worker
-from shepherd.services.alert_notes import NOTE_JOB, NoteDeps, post_note
-from shepherd.services.alert_routing import route_alerts
-from shepherd.services.alerts import PAGER_JOB, ROUTE_JOB, AlertDeps
-from shepherd.services.attribution import AttributionDeps, attribute_changes
-from shepherd.services.deploys import ATTRIBUTE_JOB
-from shepherd.services.jobs import Handler, JobContext, JobRunner
+from shepherd.services import (
+    alert_notes,
+    alert_routing,
+    attribution,
+    notify,
+    paging,
+    rollback,
+    slack_replies,
+    watch,
+)
+from shepherd.services.alert_notes import NoteDeps
+from shepherd.services.alerts import AlertDeps
+from shepherd.services.attribution import AttributionDeps
+from shepherd.services.jobs import Handler, HandlerRegistry, JobRunner
 from shepherd.services.metrics_port import MetricsSource
-from shepherd.services.notify import SYNC_JOB, NotifyDeps, sync_messages
-from shepherd.services.paging import PagingDeps, page_pagerduty
+from shepherd.services.notify import NotifyDeps
+from shepherd.services.paging import PagingDeps
 from shepherd.services.parallel import Parallel, ThreadPool
 from shepherd.services.ports import Notifier
-from shepherd.services.rollback import ROLLBACK_JOB, RollbackDeps, run_rollback
-from shepherd.services.slack_replies import REPLY_JOB, send_reply
-from shepherd.services.watch import WATCH_JOB, WatchDeps, run_watch
+from shepherd.services.rollback import RollbackDeps
+from shepherd.services.watch import WatchDeps
+from shepherd.services.worker import Worker
 from shepherd.settings import Settings
 
 
@@ -59,7 +65,7 @@ class Shepherd:
     uow_factory: SqlUnitOfWorkFactory
     runner: JobRunner
     clock: Callable[[], datetime] = utc_now
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
     notifier: Notifier | None = None
     queries: ThreadPool | None = None
 
@@ -108,9 +114,11 @@ def bootstrap(
         _require_current_schema(engine)
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
     notifier = build_notifier(settings)
-    queries = ThreadPool(threads=settings.metric_query_concurrency)  # threads start when used
-    handlers = default_handlers(settings, config, notifier, queries)
-    handlers.update(extra_handlers or {})
+    queries = ThreadPool(threads=settings.metrics.query_concurrency)  # threads start when used
+    handlers = HandlerRegistry()
+    register_jobs(handlers, settings, config, notifier, queries)
+    for kind, handler in (extra_handlers or {}).items():
+        handlers[kind] = handler
     runner = JobRunner(
         uow_factory=uow_factory, handlers=handlers, clock=clock, lease_seconds=settings.job_lease_seconds
     )
@@ -119,93 +127,81 @@ def bootstrap(
 
 def build_notifier(settings: Settings) -> Notifier:
     """Slack when a token is set; otherwise the console shows what Slack would get."""
-    if settings.slack_token is None:
+    if settings.slack.token is None:
         return ConsoleNotifier(chart_dir=settings.data_dir / "charts")
-    return SlackNotifier(token=settings.slack_token.get_secret_value(), base_url=settings.slack_api_url)
+    return SlackNotifier(token=settings.slack.token.get_secret_value(), base_url=settings.slack.api_url)
 
 
-def default_handlers(
-    settings: Settings, config: ShepherdConfig, notifier: Notifier, queries: Parallel
-) -> dict[str, Handler]:
-    github = None
-    if settings.github_token is not None:
-        github = GithubApi(base_url=settings.github_api_url, token=settings.github_token.get_secret_value())
-    deps = AttributionDeps(
-        config=config,
-        change_sources=GitMirrors(
-            data_dir=settings.data_dir,
-            config_dir=settings.config.resolve().parent,
-            timeout=settings.git_timeout_seconds,
+def register_jobs(
+    registry: HandlerRegistry,
+    settings: Settings,
+    config: ShepherdConfig,
+    notifier: Notifier,
+    queries: Parallel,
+) -> None:
+    """Every capability registers its own job handlers with the adapters it needs."""
+    attribution.register_jobs(registry, attribution_deps(settings, config))
+    notify.register_jobs(
+        registry,
+        NotifyDeps(
+            config=config, notifier=notifier, public_url=settings.public_url, charts=MatplotlibCharts()
         ),
-        pull_requests=github,
     )
-
-    notify = NotifyDeps(
-        config=config, notifier=notifier, public_url=settings.public_url, charts=MatplotlibCharts()
+    watch.register_jobs(registry, WatchDeps(config=config, sources=metric_sources(settings), queries=queries))
+    alert_notes.register_jobs(
+        registry,
+        NoteDeps(
+            notifier=notifier,
+            window_minutes={s.name: s.policy(config.policies).correlation_minutes for s in config.services},
+        ),
     )
-    watch = WatchDeps(config=config, sources=metric_sources(settings), queries=queries)
+    register_alert_jobs(registry, settings, config)
 
-    def attribute(ctx: JobContext) -> None:
-        attribute_changes(ctx, deps)
 
-    def sync(ctx: JobContext) -> None:
-        sync_messages(ctx, notify)
-
-    def look(ctx: JobContext) -> None:
-        run_watch(ctx, watch)
-
-    handlers: dict[str, Handler] = {ATTRIBUTE_JOB: attribute, SYNC_JOB: sync, WATCH_JOB: look}
-    handlers.update(alert_handlers(settings, config))
-    notes = NoteDeps(
-        notifier=notifier,
-        window_minutes={s.name: s.policy(config.policies).correlation_minutes for s in config.services},
+def attribution_deps(settings: Settings, config: ShepherdConfig) -> AttributionDeps:
+    github = None
+    if settings.github.token is not None:
+        github = GithubApi(base_url=settings.github.api_url, token=settings.github.token.get_secret_value())
+    mirrors = GitMirrors(
+        data_dir=settings.data_dir,
+        config_dir=settings.config.resolve().parent,
+        timeout=settings.git_timeout_seconds,
     )
-    handlers[NOTE_JOB] = lambda ctx: post_note(ctx, notes)
-    return handlers
+    return AttributionDeps(config=config, change_sources=mirrors, pull_requests=github)
 
 
-def alert_handlers(settings: Settings, config: ShepherdConfig) -> dict[str, Handler]:
+def register_alert_jobs(registry: HandlerRegistry, settings: Settings, config: ShepherdConfig) -> None:
     keyed = any(s.pagerduty_routing_key for s in config.services) or any(
         p.pagerduty_routing_key for p in config.people
     )
-    routing = AlertDeps(config=config, pagerduty=keyed)
-    paging = PagingDeps(
-        config=config,
-        pager=PagerDutyEvents(settings.pagerduty_events_url, timeout=settings.metrics_timeout_seconds),
-        environ=os.environ,
-        public_url=settings.public_url,
+    alert_routing.register_jobs(registry, AlertDeps(config=config, pagerduty=keyed))
+    pager = PagerDutyEvents(settings.pagerduty.events_url, timeout=settings.pagerduty.timeout_seconds)
+    paging.register_jobs(
+        registry,
+        PagingDeps(config=config, pager=pager, environ=settings.environ, public_url=settings.public_url),
     )
-
-    rollback = RollbackDeps(
-        config=config, runner=SubprocessRollbackRunner(), environ=os.environ, public_url=settings.public_url
+    rollback.register_jobs(
+        registry,
+        RollbackDeps(
+            config=config,
+            runner=SubprocessRollbackRunner(),
+            environ=settings.environ,
+            public_url=settings.public_url,
+        ),
     )
-
-    def route(ctx: JobContext) -> None:
-        route_alerts(ctx, routing)
-
-    def page(ctx: JobContext) -> None:
-        page_pagerduty(ctx, paging)
-
-    def roll_back(ctx: JobContext) -> None:
-        run_rollback(ctx, rollback)
-
-    responses = SlackResponses(api_url=settings.slack_api_url)
-
-    def reply(ctx: JobContext) -> None:
-        send_reply(ctx, responses)
-
-    return {ROUTE_JOB: route, PAGER_JOB: page, ROLLBACK_JOB: roll_back, REPLY_JOB: reply}
+    slack_replies.register_jobs(registry, SlackResponses(api_url=settings.slack.api_url))
 
 
 def metric_sources(settings: Settings) -> dict[str, MetricsSource]:
+    metrics = settings.metrics
     return dict(
         build_metric_sources(
-            prometheus_url=settings.prometheus_url,
-            prometheus_headers=settings.prometheus_headers,
-            timeout_seconds=settings.metrics_timeout_seconds,
-            datadog_api_url=settings.datadog_api_url,
-            datadog_api_key=settings.datadog_api_key,
-            datadog_app_key=settings.datadog_app_key,
+            prometheus_url=metrics.prometheus_url,
+            prometheus_headers=dict(metrics.prometheus_headers),
+            timeout_seconds=metrics.timeout_seconds,
+            datadog_api_url=metrics.datadog_api_url,
+            datadog_api_key=metrics.datadog_api_key,
+            datadog_app_key=metrics.datadog_app_key,
         )
     )
 

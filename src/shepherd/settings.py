@@ -1,14 +1,52 @@
 """The one Settings object: environment variables with the SHEPHERD_ prefix.
 
-Read once by `bootstrap`; nothing else in Shepherd looks at the environment.
+The variables are flat (`SHEPHERD_SLACK_TOKEN`, the documented contract); each client's part is
+also offered as one nested value (`settings.slack`, `settings.github`, …) so an adapter is built
+from its own settings. This is the only module that reads the environment: the `env:NAME`
+references in shepherd.yaml (PagerDuty keys, rollback webhook headers) are resolved through
+`Settings.environ`.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    token: SecretStr | None
+    api_url: str
+    signing_secret: SecretStr | None
+
+
+@dataclass(frozen=True)
+class GithubSettings:
+    token: SecretStr | None
+    api_url: str
+    webhook_secret: SecretStr | None
+
+
+@dataclass(frozen=True)
+class PagerDutySettings:
+    events_url: str
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    prometheus_url: str | None
+    prometheus_headers: Mapping[str, SecretStr]
+    datadog_api_url: str
+    datadog_api_key: SecretStr | None
+    datadog_app_key: SecretStr | None
+    timeout_seconds: float
+    query_concurrency: int
 
 
 class Settings(BaseSettings):
@@ -27,6 +65,8 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     public_url: str = "http://127.0.0.1:8000"
+    # Where the CLI's client commands (`shepherd deploy`, `gate`, `jobs`) reach a running Shepherd.
+    url: str = "http://127.0.0.1:8000"
     # Metric sources for health checks (`checks` in shepherd.yaml); unset = that source is off.
     prometheus_url: str | None = None
     prometheus_headers: dict[str, SecretStr] = Field(
@@ -45,6 +85,39 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=120.0, gt=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
     git_timeout_seconds: float = Field(default=300.0, gt=0)
+
+    @property
+    def slack(self) -> SlackSettings:
+        return SlackSettings(self.slack_token, self.slack_api_url, self.slack_signing_secret)
+
+    @property
+    def github(self) -> GithubSettings:
+        return GithubSettings(self.github_token, self.github_api_url, self.github_webhook_secret)
+
+    @property
+    def pagerduty(self) -> PagerDutySettings:
+        return PagerDutySettings(self.pagerduty_events_url, self.metrics_timeout_seconds)
+
+    @property
+    def metrics(self) -> MetricsSettings:
+        return MetricsSettings(
+            prometheus_url=self.prometheus_url,
+            prometheus_headers=self.prometheus_headers,
+            datadog_api_url=self.datadog_api_url,
+            datadog_api_key=self.datadog_api_key,
+            datadog_app_key=self.datadog_app_key,
+            timeout_seconds=self.metrics_timeout_seconds,
+            query_concurrency=self.metric_query_concurrency,
+        )
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The process environment, for `env:NAME` references in shepherd.yaml (read when used)."""
+        return os.environ
+
+    def given(self, name: str) -> bool:
+        """Whether a setting was given (by the environment or the caller) rather than defaulted."""
+        return name in self.model_fields_set
 
     @model_validator(mode="after")
     def _datadog_pair(self) -> Settings:
@@ -68,7 +141,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "public_url", "slack_api_url", "github_api_url", "datadog_api_url", "pagerduty_events_url"
+        "public_url", "url", "slack_api_url", "github_api_url", "datadog_api_url", "pagerduty_events_url"
     )
     @classmethod
     def _http_url(cls, value: str) -> str:

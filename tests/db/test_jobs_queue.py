@@ -8,8 +8,8 @@ import pytest
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.domain.deploys import DeployStatus
 from shepherd.domain.jobs import JobState, LeaseLost, NewJob, PermanentFailure, RetryLater
-from shepherd.entrypoints.worker import Worker
 from shepherd.services.jobs import JobContext, JobRunner
+from shepherd.services.worker import Worker
 from tests.db.test_repositories import new_deploy
 from tests.support import FakeClock
 

@@ -15,7 +15,7 @@ from shepherd.bootstrap import Shepherd
 from shepherd.domain.config import ShepherdConfig
 from shepherd.entrypoints.demo_repo import DemoShas, build_demo_repo
 from shepherd.entrypoints.web.app import create_app
-from shepherd.entrypoints.worker import Worker
+from shepherd.services.worker import Worker
 from tests.support import FakeClock
 
 TOKEN = "test-token-123"

@@ -19,13 +19,13 @@ from shepherd.adapters.config_file import parse_config
 from shepherd.adapters.rollback_runner import SubprocessRollbackRunner
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.incidents import RollbackResult
+from shepherd.domain.jobs import JobKind
 from shepherd.entrypoints.cli import app as cli_app
 from shepherd.entrypoints.demo_repo import RepoBuilder
 from shepherd.entrypoints.web.app import create_app
 from shepherd.services.errors import Forbidden
 from shepherd.services.rollback import (
     NEVER_RAN,
-    ROLLBACK_JOB,
     STOPPED,
     Requester,
     RollbackDeps,
@@ -76,7 +76,7 @@ def install(world: World, runner: RollbackRunner | None = None, environ: Mapping
         environ=dict(environ),
         public_url=world.shepherd.settings.public_url,
     )
-    world.shepherd.runner.handlers[ROLLBACK_JOB] = lambda ctx: run_rollback(ctx, deps)
+    world.shepherd.runner.handlers[JobKind.RUN_ROLLBACK] = lambda ctx: run_rollback(ctx, deps)
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def run_count(runs: Path) -> int:
 
 def rollback_jobs(world: World) -> int:
     with world.shepherd.uow_factory() as uow:
-        return sum(1 for j in uow.jobs.query(limit=1000) if j.kind == ROLLBACK_JOB)
+        return sum(1 for j in uow.jobs.query(limit=1000) if j.kind == JobKind.RUN_ROLLBACK)
 
 
 # Who may press the button
@@ -348,19 +348,19 @@ def test_a_rollback_whose_job_died_before_it_started_is_replaced_by_the_next_pre
 ) -> None:
     deploy_id = deploy(rworld)
     first = press(rworld, "rollback", deploy_id, ANA).json()["rollback"]
-    healthy = rworld.shepherd.runner.handlers[ROLLBACK_JOB]
+    healthy = rworld.shepherd.runner.handlers[JobKind.RUN_ROLLBACK]
 
     def unreachable(ctx: Any) -> None:
         raise RuntimeError("database unreachable")  # before the job could mark it running
 
-    rworld.shepherd.runner.handlers[ROLLBACK_JOB] = unreachable
+    rworld.shepherd.runner.handlers[JobKind.RUN_ROLLBACK] = unreachable
     for _ in range(30):  # every attempt fails until the job gives up
         rworld.run_jobs()
         rworld.clock.advance(3600)
     with rworld.shepherd.uow_factory() as uow:
-        assert [j.state for j in uow.jobs.query(limit=1000) if j.kind == ROLLBACK_JOB] == ["dead"]
+        assert [j.state for j in uow.jobs.query(limit=1000) if j.kind == JobKind.RUN_ROLLBACK] == ["dead"]
     assert rollbacks(rworld, deploy_id)[0]["state"] == "requested"
-    rworld.shepherd.runner.handlers[ROLLBACK_JOB] = healthy
+    rworld.shepherd.runner.handlers[JobKind.RUN_ROLLBACK] = healthy
     again = press(rworld, "rollback", deploy_id, ANA).json()
     assert again["created"] is True and again["rollback"]["id"] != first["id"]
     old, new = rollbacks(rworld, deploy_id)
@@ -620,4 +620,7 @@ def test_cli_wait_exits_1_when_the_rollback_fails(make_rworld: Callable[..., Wor
 
 def test_bootstrap_wires_the_rollback_job(make_world: Callable[..., World], demo_repo: Any) -> None:
     world = make_world(rollback_config(demo_repo[0], {"command": "true"}))
-    assert ROLLBACK_JOB in world.shepherd.handlers and ROLLBACK_JOB in world.shepherd.runner.handlers
+    assert (
+        JobKind.RUN_ROLLBACK in world.shepherd.handlers
+        and JobKind.RUN_ROLLBACK in world.shepherd.runner.handlers
+    )

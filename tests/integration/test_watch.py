@@ -11,8 +11,9 @@ import pytest
 
 from shepherd.adapters.config_file import parse_config
 from shepherd.domain.config import ShepherdConfig
+from shepherd.domain.jobs import JobKind
 from shepherd.domain.watch import MetricsError, Point, Series
-from shepherd.services.watch import WATCH_JOB, WatchDeps, run_watch
+from shepherd.services.watch import WatchDeps, run_watch
 from tests.fakes.datadog import API_KEY, APP_KEY, FakeDatadog, FakeSeries, running_fake_datadog
 from tests.fakes.metrics import FakeMetricsSource, MetricsCall
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
@@ -85,7 +86,7 @@ def world_with(
     deps = WatchDeps(
         config=world.shepherd.config, sources={"prometheus": source}, queries=world.shepherd.queries
     )
-    world.shepherd.runner.handlers[WATCH_JOB] = lambda ctx: run_watch(ctx, deps)
+    world.shepherd.runner.handlers[JobKind.WATCH] = lambda ctx: run_watch(ctx, deps)
     return world
 
 

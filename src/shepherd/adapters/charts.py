@@ -6,7 +6,7 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
-from shepherd.domain.watch import Outcome, StoredCheck
+from shepherd.domain.watch import Outcome, StoredCheck, WatchMode
 
 COLORS = {"old": "#7a7a7a", "new": "#e01e5a", "deploy": "#4a90d9"}
 MAX_PANELS = 4
@@ -43,8 +43,8 @@ def _panel(ax: object, check: StoredCheck, deploy_at: datetime) -> None:
     from matplotlib.axes import Axes
 
     assert isinstance(ax, Axes)
-    old_label = "old version" if check.mode == "canary" else "before the deploy"
-    new_label = "new version" if check.mode == "canary" else "after the deploy"
+    old_label = "old version" if check.mode == WatchMode.CANARY else "before the deploy"
+    new_label = "new version" if check.mode == WatchMode.CANARY else "after the deploy"
     for points, label, color in (
         (check.baseline, old_label, COLORS["old"]),
         (check.candidate, new_label, COLORS["new"]),

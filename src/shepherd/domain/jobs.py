@@ -9,6 +9,30 @@ from enum import StrEnum
 from typing import Any
 
 
+class JobKind(StrEnum):
+    """Every kind of job, one per handler; the handler registry refuses anything else."""
+
+    ATTRIBUTE = "attribute"  # read a deploy's changes from git (and GitHub)
+    SYNC_MESSAGES = "sync_messages"  # make a deploy's Slack messages match its state
+    WATCH = "watch"  # one look at a deploy's health checks
+    ROUTE_ALERTS = "route_alerts"  # find the suspects of new alerts and page them
+    PAGE_PAGERDUTY = "page_pagerduty"  # send a page's PagerDuty event
+    RUN_ROLLBACK = "run_rollback"  # run a service's rollback command or webhook
+    SLACK_REPLY = "slack_reply"  # answer a button press through its response_url
+    ALERT_NOTE = "alert_note"  # a note in a deploy's thread that an alert fired
+
+
+class JobOutcome(StrEnum):
+    """What the runner did with a job it ran (logs, tests, benchmarks)."""
+
+    DONE = "done"
+    RESCHEDULED = "rescheduled"  # a self-rescheduling job's next run is recorded
+    RETRY = "retry"  # failed; due again after backoff
+    WAIT = "wait"  # asked to wait (RetryLater): due again after exactly that delay
+    DEAD = "dead"
+    LEASE_LOST = "lease_lost"  # another worker owns it now; this one wrote nothing
+
+
 class JobState(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

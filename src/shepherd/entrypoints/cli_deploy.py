@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Annotated, Any
 
 import httpx
 import typer
 
-from shepherd.entrypoints.cli_common import err, fail
+from shepherd.entrypoints.cli_common import err, fail, load_settings
 
 deploy_app = typer.Typer(no_args_is_help=True, help="Tell Shepherd about a deploy (for CI jobs).")
 
@@ -17,12 +16,11 @@ RETRIES = 4
 
 
 def _server() -> tuple[str, dict[str, str]]:
-    url = os.environ.get("SHEPHERD_URL", "http://127.0.0.1:8000").rstrip("/")
+    settings = load_settings()
     headers = {"User-Agent": "shepherd-cli"}
-    token = os.environ.get("SHEPHERD_API_TOKEN")
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return url, headers
+    if settings.api_token is not None:
+        headers["Authorization"] = f"Bearer {settings.api_token.get_secret_value()}"
+    return settings.url.rstrip("/"), headers
 
 
 def post(path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from typing import Annotated, Any
@@ -14,7 +13,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from shepherd.entrypoints.cli_common import err, fail
+from shepherd.entrypoints.cli_common import err, fail, load_settings
 
 EXIT = {"pass": 0, "fail": 1, "inconclusive": 2}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h)?$")
@@ -40,7 +39,7 @@ def gate(
     """Exit 0 when the deploy's verdict is pass, 1 on fail, 2 when inconclusive or timed out."""
     limit, every = parse_duration(timeout), parse_duration(poll)
     early = parse_duration(pass_after) if pass_after else None
-    url = os.environ.get("SHEPHERD_URL", "http://127.0.0.1:8000").rstrip("/")
+    url = load_settings().url.rstrip("/")
     deadline = time.monotonic() + limit
     progress = Progress(
         TextColumn("[bold]watch[/]"),

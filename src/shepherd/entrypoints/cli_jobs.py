@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import httpx
@@ -65,7 +64,7 @@ def retry(job_id: int, config: ConfigOpt = None) -> None:
 @deploy_app.command("show")
 def show(deploy_id: int) -> None:
     """A deploy with its changes and people, as a table."""
-    url = os.environ.get("SHEPHERD_URL", "http://127.0.0.1:8000").rstrip("/")
+    url = load_settings().url.rstrip("/")
     try:
         response = httpx.get(f"{url}/api/v1/deploys/{deploy_id}", timeout=15)
     except httpx.HTTPError as exc:

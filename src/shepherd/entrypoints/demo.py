@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import socket
 import threading
@@ -47,9 +46,10 @@ def demo(
 ) -> None:
     """Build a demo repository, start Shepherd on it, and play a deploy through."""
     setup_logging("WARNING")
-    if config is None and "SHEPHERD_CONFIG" not in os.environ and EXAMPLE_CONFIG.exists():
-        config = EXAMPLE_CONFIG
-    settings = _demo_settings(load_settings(config), port or (8000 if serve else _free_port()))
+    settings = load_settings(config)
+    if config is None and not settings.given("config") and EXAMPLE_CONFIG.exists():
+        settings = settings.model_copy(update={"config": EXAMPLE_CONFIG})
+    settings = _demo_settings(settings, port or (8000 if serve else _free_port()))
     loaded = _demo_config(settings.config)
     shas = build_demo_repo(_repo_path(settings.config, loaded))
     metrics, metrics_url = serve_demo_metrics(DemoMetrics(bad_version=shas.second))
@@ -98,7 +98,7 @@ def _demo_settings(settings: Settings, port: int) -> Settings:
         update["slack_signing_secret"] = SecretStr(secrets.token_hex(16))
     settings = settings.model_copy(update=update)
     # A fresh database per run keeps the story the same each time, unless one is given.
-    if "SHEPHERD_DATABASE_URL" in os.environ:
+    if settings.given("database_url"):
         return settings
     path = settings.data_dir / "demo.db"
     for leftover in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):

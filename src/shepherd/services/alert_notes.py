@@ -12,18 +12,16 @@ from datetime import timedelta
 
 from shepherd.domain.alerts import StoredAlert
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
-from shepherd.domain.jobs import NewJob, RetryLater
+from shepherd.domain.jobs import JobKind, NewJob, RetryLater
 from shepherd.domain.notify import Message, Section, Tone, link
 from shepherd.domain.text import duration
-from shepherd.services.jobs import JobContext
+from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.ports import Notifier
-
-NOTE_JOB = "alert_note"
 
 
 def note_job(alert_id: int, channel: str) -> NewJob:
     payload = {"alert_id": alert_id, "channel": channel}
-    return NewJob(kind=NOTE_JOB, payload=payload, dedupe_key=f"alert-note:{alert_id}")
+    return NewJob(kind=JobKind.ALERT_NOTE, payload=payload, dedupe_key=f"alert-note:{alert_id}")
 
 
 @dataclass(frozen=True)
@@ -65,3 +63,7 @@ def post_note(ctx: JobContext, deps: NoteDeps) -> None:
         raise RetryLater(exc.retry_after, "Slack rate limit") from exc
     except NotifierRejected:
         return  # channel gone or bot not invited: a quiet note is not worth a dead job
+
+
+def register_jobs(registry: HandlerRegistry, deps: NoteDeps) -> None:
+    registry.register(JobKind.ALERT_NOTE, post_note, deps)

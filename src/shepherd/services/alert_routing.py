@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 from shepherd.domain.alerts import Candidate, Page, PageState, Severity, StoredAlert, Suspect, rank
 from shepherd.domain.config import Service
+from shepherd.domain.jobs import JobKind
 from shepherd.domain.text import plural
 from shepherd.services.alert_notes import note_job
 from shepherd.services.alerts import AlertDeps, pager_job, route_job
 from shepherd.services.incidents import note, open_incident, resolve_if_settled
-from shepherd.services.jobs import JobContext
+from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import UnitOfWork
 
@@ -194,3 +195,7 @@ def _summary_note(r: Round, page_id: int, names: list[str], what: str) -> None:
     shown = ", ".join(distinct[:5]) + (f" and {len(distinct) - 5} more" if len(distinct) > 5 else "")
     text = f"{plural(len(names), 'alert')} {what} (page #{page_id}): {shown}"
     note(r.uow, page.deploy_id, r.now, "alert", text, page=page_id, count=len(names))
+
+
+def register_jobs(registry: HandlerRegistry, deps: AlertDeps) -> None:
+    registry.register(JobKind.ROUTE_ALERTS, route_alerts, deps)

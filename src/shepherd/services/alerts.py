@@ -14,12 +14,10 @@ from datetime import datetime
 
 from shepherd.domain.alerts import Alert, Page
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.jobs import NewJob
+from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.services.ports import Clock, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.alerts")
-ROUTE_JOB = "route_alerts"
-PAGER_JOB = "page_pagerduty"
 
 
 @dataclass(frozen=True)
@@ -33,12 +31,14 @@ class Received:
 
 
 def route_job(service: str) -> NewJob:
-    return NewJob(kind=ROUTE_JOB, payload={"service": service}, serial_key=f"alerts:{service}", coalesce=True)
+    return NewJob(
+        kind=JobKind.ROUTE_ALERTS, payload={"service": service}, serial_key=f"alerts:{service}", coalesce=True
+    )
 
 
 def pager_job(page: Page, action: str, now: datetime) -> NewJob:
     return NewJob(
-        kind=PAGER_JOB,
+        kind=JobKind.PAGE_PAGERDUTY,
         payload={"page_id": page.id, "action": action},
         dedupe_key=f"pagerduty:{page.id}:{action}:{now.timestamp():.6f}",
         serial_key=f"pagerduty:{page.id}",  # trigger and resolve reach PagerDuty in order

@@ -15,10 +15,10 @@ from shepherd.domain.changes import AttributionInput, PeopleDirectory, build_cha
 from shepherd.domain.config import Service, ShepherdConfig
 from shepherd.domain.deploys import AttributionState, Changeset, Deploy, Identity, RawCommit
 from shepherd.domain.errors import ChangeSourceError
-from shepherd.domain.jobs import Transient
+from shepherd.domain.jobs import JobKind, Transient
 from shepherd.domain.text import plural
 from shepherd.services.collector import collector_paused
-from shepherd.services.jobs import JobContext
+from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import ChangeSource, ChangeSources, PullRequestSource
 
@@ -180,3 +180,7 @@ def _finish(ctx: JobContext, deploy: Deploy, changeset: Changeset | None, **chan
         assert current is not None  # the job holds no lock, but deploys are never deleted
         uow.deploys.save(replace(current, **changes, updated_at=ctx.now()))
         uow.jobs.enqueue(sync_job(deploy.id), now=ctx.now())  # now everyone can be told
+
+
+def register_jobs(registry: HandlerRegistry, deps: AttributionDeps) -> None:
+    registry.register(JobKind.ATTRIBUTE, attribute_changes, deps)

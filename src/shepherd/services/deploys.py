@@ -8,14 +8,12 @@ from datetime import datetime
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.deploys import SHA_RE, Deploy, DeployEvent, DeployState, DeployStatus, advance
 from shepherd.domain.errors import DuplicateKey
-from shepherd.domain.jobs import NewJob
+from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.services.errors import Conflict, Invalid, NotFound, UnknownEnvironment, UnknownService
 from shepherd.services.incidents import resolve_if_settled
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from shepherd.services.watch import watch_job
-
-ATTRIBUTE_JOB = "attribute"
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ def _insert_deploy(uow: UnitOfWork, command: StartDeploy, now: datetime) -> Depl
     uow.jobs.enqueue(watch_job(deploy.id), now=now)  # the watch starts with the deploy
     uow.jobs.enqueue(
         NewJob(
-            kind=ATTRIBUTE_JOB,
+            kind=JobKind.ATTRIBUTE,
             payload={"deploy_id": deploy.id},
             dedupe_key=f"attribute:{deploy.id}",
             deploy_id=deploy.id,

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from shepherd.domain.jobs import Job, LeaseLost, PermanentFailure, RetryLater, Transient, backoff_seconds
+from shepherd.domain.jobs import (
+    Job,
+    JobKind,
+    JobOutcome,
+    LeaseLost,
+    PermanentFailure,
+    RetryLater,
+    Transient,
+    backoff_seconds,
+)
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.jobs")
@@ -77,6 +86,47 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], None]
+D = TypeVar("D")
+
+
+@dataclass(frozen=True)
+class _Bound(Generic[D]):
+    """A handler with the dependencies its capability gave it (no closures in bootstrap)."""
+
+    run: Callable[[JobContext, D], None]
+    deps: D
+
+    def __call__(self, ctx: JobContext) -> None:
+        self.run(ctx, self.deps)
+
+
+class HandlerRegistry:
+    """Which handler runs each job kind. Each capability registers its own (`register_jobs`)."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, kind: JobKind, run: Callable[[JobContext, D], None], deps: D) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"job kind {kind!r} has a handler already")
+        self._handlers[kind] = _Bound(run, deps)
+
+    def missing(self) -> list[JobKind]:
+        """Kinds nobody registered: a job of one of them would die with 'no handler'."""
+        return [kind for kind in JobKind if kind not in self._handlers]
+
+    def get(self, kind: str) -> Handler | None:
+        return self._handlers.get(kind)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._handlers
+
+    def __getitem__(self, kind: str) -> Handler:
+        return self._handlers[kind]
+
+    def __setitem__(self, kind: str, handler: Handler) -> None:
+        """Replace or add a handler as it is (tests and benchmarks: a slow or failing stand-in)."""
+        self._handlers[kind] = handler
 
 
 class JobRunner:
@@ -84,13 +134,13 @@ class JobRunner:
         self,
         *,
         uow_factory: UnitOfWorkFactory,
-        handlers: Mapping[str, Handler],
+        handlers: HandlerRegistry,
         clock: Clock,
         lease_seconds: float,
         rng: random.Random | None = None,
     ) -> None:
         self.uow_factory = uow_factory
-        self.handlers = dict(handlers)
+        self.handlers = handlers
         self.clock = clock
         self.lease_seconds = lease_seconds
         self._rng = rng or random.Random()
@@ -119,11 +169,11 @@ class JobRunner:
             return False
         return True
 
-    def run(self, job: Job) -> str:
+    def run(self, job: Job) -> JobOutcome:
         """Run a leased job and settle it; returns what happened (for logs and tests)."""
         return self._run(JobContext(job, self))
 
-    def run_then_lease(self, job: Job) -> tuple[str, Job | None]:
+    def run_then_lease(self, job: Job) -> tuple[JobOutcome, Job | None]:
         """`run`, and lease the next due job in the transaction that settles this one.
 
         A worker's loop would otherwise spend a transaction of its own on every lease.
@@ -131,20 +181,20 @@ class JobRunner:
         ctx = JobContext(job, self, lease_next=True)
         return self._run(ctx), ctx.leased
 
-    def _run(self, ctx: JobContext) -> str:
+    def _run(self, ctx: JobContext) -> JobOutcome:
         job = ctx.job
         handler = self.handlers.get(job.kind)
         if handler is None:
-            return self._settle(ctx, "dead", error=f"no handler for job kind {job.kind!r}")
+            return self._settle(ctx, JobOutcome.DEAD, error=f"no handler for job kind {job.kind!r}")
         try:
             handler(ctx)
         except LeaseLost:
             log.warning("job %s (%s): lease lost; another worker has it", job.id, job.kind)
-            return "lease_lost"
+            return JobOutcome.LEASE_LOST
         except RetryLater as exc:  # asked to wait (e.g. Retry-After): not a failed attempt
-            return self._settle(ctx, "wait", error=f"retry later: {exc}", after=exc.seconds)
+            return self._settle(ctx, JobOutcome.WAIT, error=f"retry later: {exc}", after=exc.seconds)
         except PermanentFailure as exc:
-            return self._settle(ctx, "dead", error=f"permanent failure: {exc}")
+            return self._settle(ctx, JobOutcome.DEAD, error=f"permanent failure: {exc}")
         except Transient as exc:
             log.warning("job %s (%s) attempt %s: %s; will retry", job.id, job.kind, job.attempts, exc)
             return self._retry(
@@ -155,39 +205,39 @@ class JobRunner:
             delay = backoff_seconds(job.attempts, rng=self._rng)
             return self._retry(ctx, delay, f"{type(exc).__name__}: {exc}")
         if ctx.finished:
-            return "done" if ctx.next is None else "rescheduled"
+            return JobOutcome.DONE if ctx.next is None else JobOutcome.RESCHEDULED
         if ctx.next is not None:
-            return self._settle(ctx, "rescheduled", after=ctx.next.seconds, payload=ctx.next.payload)
-        return self._settle(ctx, "done")
+            return self._settle(ctx, JobOutcome.RESCHEDULED, after=ctx.next.seconds, payload=ctx.next.payload)
+        return self._settle(ctx, JobOutcome.DONE)
 
-    def _retry(self, ctx: JobContext, seconds: float, error: str) -> str:
+    def _retry(self, ctx: JobContext, seconds: float, error: str) -> JobOutcome:
         job = ctx.job
         if job.attempts >= job.max_attempts:
-            return self._settle(ctx, "dead", error=f"gave up after {job.attempts} attempts: {error}")
-        return self._settle(ctx, "retry", error=error, after=seconds)
+            return self._settle(ctx, JobOutcome.DEAD, error=f"gave up after {job.attempts} attempts: {error}")
+        return self._settle(ctx, JobOutcome.RETRY, error=error, after=seconds)
 
     def _settle(
         self,
         ctx: JobContext,
-        outcome: str,
+        outcome: JobOutcome,
         *,
         error: str = "",
         after: float = 0.0,
         payload: dict[str, Any] | None = None,
-    ) -> str:
+    ) -> JobOutcome:
         job, token = ctx.job, ctx.job.lease_token
         assert token is not None
         now = self.clock()
         run_at = now + timedelta(seconds=after)
         try:
             with self.uow_factory() as uow:
-                if outcome == "done":
+                if outcome is JobOutcome.DONE:
                     uow.jobs.finish(job.id, token, now=now)
-                elif outcome == "dead":
+                elif outcome is JobOutcome.DEAD:
                     uow.jobs.bury(job.id, token, now=now, error=error)
-                elif outcome in ("retry", "wait"):
+                elif outcome in (JobOutcome.RETRY, JobOutcome.WAIT):
                     uow.jobs.retry(
-                        job.id, token, now=now, run_at=run_at, error=error, refund=outcome == "wait"
+                        job.id, token, now=now, run_at=run_at, error=error, refund=outcome is JobOutcome.WAIT
                     )
                 else:
                     uow.jobs.reschedule(job.id, token, now=now, run_at=run_at, payload=payload or {})
@@ -196,7 +246,7 @@ class JobRunner:
             ctx.leased = ctx.leased or leased
         except LeaseLost:
             log.warning("job %s: lease lost before recording outcome %s", job.id, outcome)
-            return "lease_lost"
-        if outcome == "dead":
+            return JobOutcome.LEASE_LOST
+        if outcome is JobOutcome.DEAD:
             log.error("job %s (%s) is dead: %s", job.id, job.kind, error)
         return outcome

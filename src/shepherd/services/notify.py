@@ -14,7 +14,7 @@ from datetime import datetime
 
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
-from shepherd.domain.jobs import NewJob, RetryLater
+from shepherd.domain.jobs import JobKind, NewJob, RetryLater
 from shepherd.domain.notify import (
     UPDATABLE,
     DeployView,
@@ -27,16 +27,15 @@ from shepherd.domain.notify import (
     plan,
 )
 from shepherd.services.identity import SlackDirectory
-from shepherd.services.jobs import JobContext
+from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.ports import ChartRenderer, Notifier, UnitOfWork
 
 log = logging.getLogger("shepherd.notify")
-SYNC_JOB = "sync_messages"
 
 
 def sync_job(deploy_id: int, run_at: datetime | None = None) -> NewJob:
     return NewJob(
-        kind=SYNC_JOB,
+        kind=JobKind.SYNC_MESSAGES,
         payload={"deploy_id": deploy_id},
         serial_key=f"deploy:{deploy_id}",
         coalesce=True,
@@ -247,3 +246,7 @@ def _save(ctx: JobContext, rows: dict[str, Notification], row: Notification) -> 
         uow.notifications.save(row)
     rows[row.key] = row
     return row
+
+
+def register_jobs(registry: HandlerRegistry, deps: NotifyDeps) -> None:
+    registry.register(JobKind.SYNC_MESSAGES, sync_messages, deps)

@@ -15,9 +15,9 @@ from shepherd.domain.alerts import Page, PageAction, PageEvent, Severity
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.deploys import Deploy, Role
 from shepherd.domain.errors import PagerRateLimited, PagerRejected
-from shepherd.domain.jobs import PermanentFailure, RetryLater
+from shepherd.domain.jobs import JobKind, PermanentFailure, RetryLater
 from shepherd.services.incidents import note
-from shepherd.services.jobs import JobContext
+from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.ports import Pager, UnitOfWork
 
 log = logging.getLogger("shepherd.paging")
@@ -119,3 +119,7 @@ def _event(
         client="Shepherd",
         client_url=url,
     )
+
+
+def register_jobs(registry: HandlerRegistry, deps: PagingDeps) -> None:
+    registry.register(JobKind.PAGE_PAGERDUTY, page_pagerduty, deps)

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from shepherd.domain.alerts import Rollback, RollbackState
+from shepherd.domain.alerts import Rollback, RollbackState, RollbackVia
 from shepherd.domain.config import Service, ShepherdConfig
 from shepherd.domain.deploys import Deploy
 from shepherd.domain.errors import DuplicateKey
@@ -35,16 +35,15 @@ from shepherd.domain.incidents import (
     template_values,
     who_may,
 )
-from shepherd.domain.jobs import LeaseLost, NewJob
+from shepherd.domain.jobs import JobKind, LeaseLost, NewJob
 from shepherd.services.errors import Conflict, Forbidden, Invalid, NotFound
 from shepherd.services.incidents import note
-from shepherd.services.jobs import JobContext
+from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.notify import sync_job
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.rollback")
 
-ROLLBACK_JOB = "run_rollback"
 NEVER_RAN = "this rollback's job gave up before it started, so it never ran; a later request replaced it"
 STOPPED = (
     "Shepherd stopped while the rollback ran; it may or may not have happened — "
@@ -56,7 +55,7 @@ STOPPED = (
 class Requester:
     """Who asks. Slack presses are checked against the deploy's people; API token holders are trusted."""
 
-    via: str  # "slack" | "cli" | "api"
+    via: RollbackVia
     name: str
     slack_user: str | None = None
     email: str | None = None
@@ -82,7 +81,7 @@ class RollbackDeps:
 
 def rollback_job(rollback: Rollback) -> NewJob:
     return NewJob(
-        kind=ROLLBACK_JOB,
+        kind=JobKind.RUN_ROLLBACK,
         payload={"rollback_id": rollback.id},
         dedupe_key=f"rollback:{rollback.id}",
         deploy_id=rollback.deploy_id,
@@ -109,7 +108,7 @@ def request_rollback(
                 f"no rollback configured for {deploy.service}: add `rollback:` to shepherd.yaml",
                 details={"service": deploy.service},
             )
-        if requester.via == "slack":
+        if requester.via == RollbackVia.SLACK:
             refusal = _refusal(uow, config, service, deploy, requester)
             if refusal is not None:
                 note(uow, deploy_id, now, "rollback", f"rollback refused for {requester.name}: not allowed")
@@ -172,7 +171,7 @@ def _orphaned(uow: UnitOfWork, rollback: Rollback) -> bool:
     if rollback.state is not RollbackState.REQUESTED:
         return False
     dead = uow.jobs.query(state="dead", deploy_id=rollback.deploy_id, limit=1000)
-    return any(j.kind == ROLLBACK_JOB and j.payload.get("rollback_id") == rollback.id for j in dead)
+    return any(j.kind == JobKind.RUN_ROLLBACK and j.payload.get("rollback_id") == rollback.id for j in dead)
 
 
 def _refusal(
@@ -349,3 +348,7 @@ def _settle(uow: UnitOfWork, rollback: Rollback, result: RollbackResult, now: da
 
 def _code(rollback: Rollback) -> str:
     return f"HTTP {rollback.exit_code}" if rollback.action == "webhook" else f"exit {rollback.exit_code}"
+
+
+def register_jobs(registry: HandlerRegistry, deps: RollbackDeps) -> None:
+    registry.register(JobKind.RUN_ROLLBACK, run_rollback, deps)

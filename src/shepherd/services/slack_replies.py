@@ -11,12 +11,11 @@ import logging
 from typing import Protocol
 
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
-from shepherd.domain.jobs import NewJob, RetryLater
-from shepherd.services.jobs import JobContext
+from shepherd.domain.jobs import JobKind, NewJob, RetryLater
+from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.ports import Clock, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.slack")
-REPLY_JOB = "slack_reply"
 
 
 class Responder(Protocol):
@@ -27,7 +26,10 @@ def reply_job(url: str, text: str) -> NewJob:
     key = hashlib.sha256(f"{url}\n{text}".encode()).hexdigest()[:40]
     # response_url lives 30 minutes: a few quick retries, then give up.
     return NewJob(
-        kind=REPLY_JOB, payload={"url": url, "text": text}, dedupe_key=f"reply:{key}", max_attempts=5
+        kind=JobKind.SLACK_REPLY,
+        payload={"url": url, "text": text},
+        dedupe_key=f"reply:{key}",
+        max_attempts=5,
     )
 
 
@@ -46,3 +48,7 @@ def send_reply(ctx: JobContext, responder: Responder) -> None:
         raise RetryLater(exc.retry_after, "Slack rate limit") from exc
     except NotifierRejected as exc:  # expired or not Slack's: the person saw nothing, say so in the log
         log.warning("ephemeral reply not delivered: %s", exc.code)
+
+
+def register_jobs(registry: HandlerRegistry, deps: Responder) -> None:
+    registry.register(JobKind.SLACK_REPLY, send_reply, deps)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from shepherd.domain.config import Check, Service, ShepherdConfig
 from shepherd.domain.deploys import Deploy, DeployStatus
-from shepherd.domain.jobs import NewJob
+from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.domain.watch import (
     CheckKind,
     CheckResult,
@@ -28,11 +28,12 @@ from shepherd.domain.watch import (
     TimelineEntry,
     Verdict,
     Watch,
+    WatchMode,
     windows,
 )
 from shepherd.domain.watch.judge import judge_check, judge_deploy
 from shepherd.services.incidents import open_incident
-from shepherd.services.jobs import JobContext
+from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import sync_job
 from shepherd.services.parallel import InOrder, Parallel
@@ -40,12 +41,11 @@ from shepherd.services.ports import UnitOfWork
 from shepherd.services.watch_queries import CheckQueries, Side, fetch_all
 
 log = logging.getLogger("shepherd.watch")
-WATCH_JOB = "watch"
 
 
 def watch_job(deploy_id: int, run_at: datetime | None = None) -> NewJob:
     return NewJob(
-        kind=WATCH_JOB,
+        kind=JobKind.WATCH,
         payload={"deploy_id": deploy_id},
         serial_key=f"watch:{deploy_id}",
         coalesce=True,
@@ -193,7 +193,7 @@ def _prepare(
     """The check's queries for this look, or its result already when there is nothing to ask."""
     spec = spec_of(check)
     canary = check.by_version and watch.stable_version is not None
-    mode = "canary" if canary else "before_after"
+    mode = WatchMode.CANARY if canary else WatchMode.BEFORE_AFTER
     span = windows(deploy_start=watch.started_at, now=now, canary=canary, step_seconds=watch.step_seconds)
     if span is None:
         result = _unjudged(spec, Outcome.INCONCLUSIVE, "collecting data: judged once a few points are in")
@@ -224,7 +224,7 @@ def _judged(
         return StoredCheck(watch.deploy_id, result, plan.mode, (), (), now)
     candidate, baseline, *week = fetched
     seasonal = (week[0], week[1]) if len(week) == 2 and week[0] and week[1] else None
-    before_after = plan.mode == "before_after"  # also without week-ago data: it words the reason
+    before_after = plan.mode == WatchMode.BEFORE_AFTER  # also without week-ago data: it words the reason
     names = (_short(plan.sides[1].version), _short(plan.sides[0].version))
     result = judge_check(spec, baseline, candidate, seasonal=seasonal, before_after=before_after, names=names)
     return StoredCheck(watch.deploy_id, result, plan.mode, tuple(baseline), tuple(candidate), now)
@@ -238,3 +238,7 @@ def _short(version: str) -> str:
 
 def _unjudged(spec: CheckSpec, outcome: Outcome, reason: str) -> CheckResult:
     return CheckResult(name=spec.name, outcome=outcome, reason=reason, critical=spec.critical)
+
+
+def register_jobs(registry: HandlerRegistry, deps: WatchDeps) -> None:
+    registry.register(JobKind.WATCH, run_watch, deps)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shepherd.domain.config import Check, render_template
-from shepherd.domain.watch import MetricsError, Point, Series, Window
+from shepherd.domain.watch import MetricsError, Point, Series, WatchMode, Window
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.parallel import Parallel
 
@@ -35,7 +35,7 @@ class CheckQueries:
     values: Mapping[str, str]  # the query placeholders other than {version}
     sides: tuple[Side, ...]  # candidate, baseline, then the week-ago before and after, if any
     step_seconds: float
-    mode: str  # "canary" | "before_after"
+    mode: WatchMode
 
     def calls(self) -> list[Callable[[], Answer]]:
         queries = [self.check.query] + ([self.check.weight_query] if self.check.weight_query else [])

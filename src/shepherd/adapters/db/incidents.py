@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shepherd.domain.alerts import Incident, IncidentState, Rollback, RollbackState
+from shepherd.domain.alerts import Incident, IncidentState, Rollback, RollbackState, RollbackVia
 from shepherd.domain.errors import DuplicateKey
 
 from .tables import IncidentRow, RollbackRow
@@ -120,4 +120,4 @@ def _rollback_values(rollback: Rollback) -> dict[str, Any]:
 
 def _rollback(row: RollbackRow) -> Rollback:
     values = {name: getattr(row, name) for name in _ROLLBACK_FIELDS}
-    return Rollback(**{**values, "state": RollbackState(row.state)})
+    return Rollback(**{**values, "state": RollbackState(row.state), "via": RollbackVia(row.via)})

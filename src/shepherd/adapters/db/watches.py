@@ -19,7 +19,7 @@ from sqlalchemy.sql.dml import Insert
 
 from shepherd.adapters.db.points import pack, unpack
 from shepherd.adapters.db.tables import CheckResultRow, TimelineRow, WatchRow
-from shepherd.domain.watch import CheckResult, Outcome, StoredCheck, TimelineEntry, Verdict, Watch
+from shepherd.domain.watch import CheckResult, Outcome, StoredCheck, TimelineEntry, Verdict, Watch, WatchMode
 
 _WATCH_FIELDS = [f.name for f in fields(Watch)]
 _WATCHES: Table = WatchRow.__table__  # type: ignore[assignment]
@@ -147,7 +147,7 @@ def _stored(row: Row[Any]) -> StoredCheck:
     return StoredCheck(
         deploy_id=row.deploy_id,
         result=result,
-        mode=row.mode,
+        mode=WatchMode(row.mode),
         baseline=unpack(row.baseline_packed),
         candidate=unpack(row.candidate_packed),
         judged_at=row.judged_at,

@@ -17,6 +17,7 @@ from shepherd.domain.alerts.records import (
     PageState,
     Rollback,
     RollbackState,
+    RollbackVia,
     StoredAlert,
 )
 from shepherd.domain.alerts.routing import Candidate, Suspect, alert_tokens, in_window, rank
@@ -37,6 +38,7 @@ __all__ = [
     "PageState",
     "Rollback",
     "RollbackState",
+    "RollbackVia",
     "Severity",
     "StoredAlert",
     "Suspect",

@@ -77,11 +77,19 @@ class RollbackState(StrEnum):
         return self in (RollbackState.REQUESTED, RollbackState.RUNNING)
 
 
+class RollbackVia(StrEnum):
+    """Where a rollback was asked for."""
+
+    SLACK = "slack"
+    CLI = "cli"
+    API = "api"
+
+
 @dataclass
 class Rollback:
     deploy_id: int
     requested_by: str  # a person's name, a Slack user, or "api"/"cli"
-    via: str  # "slack", "cli", "api"
+    via: RollbackVia
     requested_at: datetime
     action: str  # "command" or "webhook"
     target_sha: str | None = None  # what it rolls back to

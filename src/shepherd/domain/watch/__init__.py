@@ -11,7 +11,7 @@ from shepherd.domain.watch.metrics import (
     Series,
     Verdict,
 )
-from shepherd.domain.watch.model import StoredCheck, TimelineEntry, Watch, Window, windows
+from shepherd.domain.watch.model import StoredCheck, TimelineEntry, Watch, WatchMode, Window, windows
 
 __all__ = [
     "CheckKind",
@@ -27,6 +27,7 @@ __all__ = [
     "TimelineEntry",
     "Verdict",
     "Watch",
+    "WatchMode",
     "Window",
     "windows",
 ]

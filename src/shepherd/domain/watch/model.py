@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from shepherd.domain.watch.metrics import CheckResult, Point, Verdict
@@ -33,13 +34,20 @@ class Watch:
         return max(1.0, min(30.0, self.interval_seconds))
 
 
+class WatchMode(StrEnum):
+    """How a check compares: new vs stable version in the same minutes, or the hour before vs after."""
+
+    CANARY = "canary"
+    BEFORE_AFTER = "before_after"
+
+
 @dataclass(frozen=True)
 class StoredCheck:
     """The latest judgement of one check, with the points it was made on (for charts)."""
 
     deploy_id: int
     result: CheckResult
-    mode: str  # "canary" (new vs stable version, same window) or "before_after"
+    mode: WatchMode
     baseline: tuple[Point, ...]
     candidate: tuple[Point, ...]
     judged_at: datetime

@@ -15,7 +15,7 @@ from shepherd.bootstrap import Shepherd
 from shepherd.entrypoints.web import alert_routes, api, gates, pages, rollback_routes, slack_routes, webhooks
 from shepherd.entrypoints.web.errors import BodyLimit, install_error_handlers
 from shepherd.entrypoints.web.incident_routes import router as incident_router
-from shepherd.entrypoints.worker import Worker
+from shepherd.services.worker import Worker
 
 
 def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worker: bool = True) -> FastAPI:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shepherd.domain.alerts import Rollback
+from shepherd.domain.alerts import Rollback, RollbackVia
 from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
 from shepherd.entrypoints.web.views import _time
 from shepherd.services.errors import NotFound
@@ -48,7 +48,7 @@ def roll_back(
     body = body or RollbackIn()
     rollback, created = request_rollback(
         deploy_id=deploy_id,
-        requester=Requester(via=body.via, name=body.requested_by or body.via),
+        requester=Requester(via=RollbackVia(body.via), name=body.requested_by or body.via),
         uow_factory=shepherd.uow_factory,
         config=shepherd.config,
         clock=shepherd.clock,

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from shepherd.adapters.inbound.github import PayloadError
 from shepherd.adapters.inbound.slack import ButtonPress, parse_interaction, verify_slack_signature
 from shepherd.bootstrap import Shepherd
+from shepherd.domain.alerts import RollbackVia
 from shepherd.domain.notify import ACK, ROLLBACK, WRONG, AckKind
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.entrypoints.web.rollback_routes import rollback_view
@@ -73,7 +74,7 @@ def _roll_back(shepherd: Shepherd, press: ButtonPress) -> dict[str, Any]:
     try:
         rollback, created = request_rollback(
             deploy_id=deploy_id,
-            requester=Requester(via="slack", name=name, slack_user=press.user_id),
+            requester=Requester(via=RollbackVia.SLACK, name=name, slack_user=press.user_id),
             uow_factory=shepherd.uow_factory,
             config=shepherd.config,
             clock=shepherd.clock,

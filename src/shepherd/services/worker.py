@@ -1,9 +1,10 @@
 """Worker threads: lease due jobs, run them, keep their leases alive.
 
-Embedded in `shepherd serve` and standalone as `shepherd worker`. A commit that enqueued
-jobs in this process calls `wake()`, so such a job starts within milliseconds; jobs from
-other processes are found by polling every `poll_seconds`. The transaction that settles a job
-also leases the next due one, so a busy loop spends one transaction a job on the queue, not two.
+The job engine's threads, embedded in `shepherd serve` and standalone as `shepherd worker`.
+A commit that enqueued jobs in this process calls `wake()`, so such a job starts within
+milliseconds; jobs from other processes are found by polling every `poll_seconds`. The
+transaction that settles a job also leases the next due one, so a busy loop spends one
+transaction a job on the queue, not two.
 """
 
 from __future__ import annotations
