@@ -1,6 +1,23 @@
-"""Errors raised across layers."""
+"""The one error vocabulary: what adapters raise and services and the job runner act on.
 
-from shepherd.domain.jobs import PermanentFailure, Transient
+How a job ends follows from the type: `RetryLater` (and `RateLimited`) waits exactly the given
+time, `Transient` backs off, `PermanentFailure` is dead at once; see `services/jobs.py`.
+"""
+
+from shepherd.domain.jobs import PermanentFailure, RetryLater, Transient
+
+
+class RateLimited(RetryLater, Transient):
+    """A destination said slow down (HTTP 429, Slack's `ratelimited`): wait `retry_after` seconds.
+
+    It is a `RetryLater` (and a `Transient`), so a job that meets it waits exactly that long
+    without any code of its own; a caller that can do better (skip, batch) may still catch it.
+    """
+
+    def __init__(self, retry_after: float, *, destination: str, message: str = "") -> None:
+        super().__init__(retry_after, message or f"{destination} rate limit; retry after {retry_after:g}s")
+        self.retry_after = retry_after
+        self.destination = destination
 
 
 class DuplicateKey(Exception):
@@ -23,10 +40,10 @@ class NotifierError(Exception):
         self.code = code
 
 
-class NotifierRateLimited(NotifierError):
+class NotifierRateLimited(RateLimited, NotifierError):
     def __init__(self, retry_after: float) -> None:
-        super().__init__("ratelimited", f"rate limited; retry after {retry_after:g}s")
-        self.retry_after = retry_after
+        RateLimited.__init__(self, retry_after, destination="Slack")
+        self.code = "ratelimited"
 
 
 class NotifierUnavailable(NotifierError, Transient):
@@ -56,16 +73,11 @@ class PagerRejected(PagerError, PermanentFailure):
         self.errors = errors
 
 
-class PagerRateLimited(PagerError, Transient):
-    """HTTP 429: wait `retry_after` seconds.
-
-    Like NotifierRateLimited, a caller turns it into RetryLater(retry_after); left alone it is
-    still a Transient, retried with backoff.
-    """
+class PagerRateLimited(RateLimited, PagerError):
+    """HTTP 429 from the paging service: wait `retry_after` seconds."""
 
     def __init__(self, retry_after: float, message: str = "") -> None:
-        super().__init__(message or f"rate limited; retry after {retry_after:g}s")
-        self.retry_after = retry_after
+        RateLimited.__init__(self, retry_after, destination="PagerDuty", message=message)
 
 
 class PagerUnavailable(PagerError, Transient):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shepherd.domain.alerts import StoredAlert
-from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
-from shepherd.domain.jobs import JobKind, NewJob, RetryLater
+from shepherd.domain.errors import NotifierRejected
+from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.domain.notify import Message, Section, Tone, link
 from shepherd.domain.text import duration
 from shepherd.services.jobs import HandlerRegistry, JobContext
@@ -59,8 +59,6 @@ def post_note(ctx: JobContext, deps: NoteDeps) -> None:
             return
         window = deps.window_minutes.get(stored.alert.service, 60.0)
         deps.notifier.post(target=channel, message=quiet_note(stored, window), key=key)
-    except NotifierRateLimited as exc:
-        raise RetryLater(exc.retry_after, "Slack rate limit") from exc
     except NotifierRejected:
         return  # channel gone or bot not invited: a quiet note is not worth a dead job
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shepherd.domain.config import ShepherdConfig
-from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
-from shepherd.domain.jobs import JobKind, NewJob, RetryLater
+from shepherd.domain.errors import NotifierRejected, NotifierUnavailable
+from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.domain.notify import (
     UPDATABLE,
     DeployView,
@@ -136,14 +136,12 @@ def _apply(
         if parent is None or parent.state is not State.SENT or not parent.ts or not parent.channel:
             return False  # no thread to reply in (yet)
         thread = MessageRef(parent.channel, parent.ts)
-    try:
-        if row.state is not State.SENT:
-            image = _chart(deps, view) if desired.chart else None
-            return _post(ctx, deps.notifier, desired, row, rows, thread, image)
-        if desired.kind in UPDATABLE and row.fingerprint != desired.message.fingerprint():
-            _update(ctx, deps.notifier, desired, row, rows)
-    except NotifierRateLimited as exc:
-        raise RetryLater(exc.retry_after, f"Slack rate limit: {exc}") from exc
+    # A rate limit (NotifierRateLimited) propagates: the runner waits Retry-After, as for every job.
+    if row.state is not State.SENT:
+        image = _chart(deps, view) if desired.chart else None
+        return _post(ctx, deps.notifier, desired, row, rows, thread, image)
+    if desired.kind in UPDATABLE and row.fingerprint != desired.message.fingerprint():
+        _update(ctx, deps.notifier, desired, row, rows)
     return False
 
 

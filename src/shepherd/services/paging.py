@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from shepherd.domain.alerts import Page, PageAction, PageEvent, Severity
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.deploys import Deploy, Role
-from shepherd.domain.errors import PagerRateLimited, PagerRejected
-from shepherd.domain.jobs import JobKind, PermanentFailure, RetryLater
+from shepherd.domain.errors import PagerRejected
+from shepherd.domain.jobs import JobKind, PermanentFailure
 from shepherd.services.incidents import note
 from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.ports import Pager, UnitOfWork
@@ -67,8 +67,6 @@ def page_pagerduty(ctx: JobContext, deps: PagingDeps) -> None:
         event = _event(deps, key, action, page, deploy, summary)
         try:
             deps.pager.send(event)
-        except PagerRateLimited as exc:
-            raise RetryLater(exc.retry_after, "PagerDuty rate limit") from exc
         except PagerRejected as exc:
             with ctx.transaction() as uow:
                 note(

@@ -10,8 +10,8 @@ import hashlib
 import logging
 from typing import Protocol
 
-from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
-from shepherd.domain.jobs import JobKind, NewJob, RetryLater
+from shepherd.domain.errors import NotifierRejected
+from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.ports import Clock, UnitOfWorkFactory
 
@@ -44,8 +44,6 @@ def reply_later(url: str | None, text: str, *, uow_factory: UnitOfWorkFactory, c
 def send_reply(ctx: JobContext, responder: Responder) -> None:
     try:
         responder.respond(str(ctx.payload["url"]), str(ctx.payload["text"]))
-    except NotifierRateLimited as exc:
-        raise RetryLater(exc.retry_after, "Slack rate limit") from exc
     except NotifierRejected as exc:  # expired or not Slack's: the person saw nothing, say so in the log
         log.warning("ephemeral reply not delivered: %s", exc.code)
 
