@@ -33,10 +33,10 @@ def state(uow_factory: SqlUnitOfWorkFactory, job_id: int | None) -> Any:
 def test_job_is_written_with_the_domain_change_or_not_at_all(
     uow_factory: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
-    with uow_factory() as uow:
+    with pytest.raises(RuntimeError), uow_factory() as uow:
         uow.deploys.add(new_deploy(clock))
         uow.jobs.enqueue(NewJob(kind="x"), now=clock())
-        uow.rollback()
+        raise RuntimeError("the request failed after both writes")
     with uow_factory() as uow:
         assert uow.jobs.query() == [] and uow.deploys.query() == []
 

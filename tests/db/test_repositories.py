@@ -52,18 +52,32 @@ def test_add_get_save_roundtrip(uow_factory: SqlUnitOfWorkFactory, clock: FakeCl
         assert uow.deploys.by_idempotency_key("k1") == again
 
 
-def test_uncommitted_work_is_rolled_back(uow_factory: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+class Halfway(Exception):
+    pass
+
+
+def test_work_left_by_an_exception_is_rolled_back(
+    uow_factory: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    with pytest.raises(Halfway), uow_factory() as uow:
+        uow.deploys.add(new_deploy(clock))
+        raise Halfway
+    with uow_factory() as uow:
+        assert uow.deploys.query() == []
+
+
+def test_leaving_the_block_normally_commits(uow_factory: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
     with uow_factory() as uow:
         uow.deploys.add(new_deploy(clock))
     with uow_factory() as uow:
-        assert uow.deploys.query() == []
+        assert len(uow.deploys.query()) == 1
 
 
 def test_duplicate_idempotency_key(uow_factory: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
     with uow_factory() as uow:
         uow.deploys.add(new_deploy(clock, idempotency_key="same"))
         uow.commit()
-    with uow_factory() as uow, pytest.raises(DuplicateKey):
+    with pytest.raises(DuplicateKey), uow_factory() as uow:
         uow.deploys.add(new_deploy(clock, idempotency_key="same"))
 
 

@@ -624,3 +624,53 @@ def test_bootstrap_wires_the_rollback_job(make_world: Callable[..., World], demo
         JobKind.RUN_ROLLBACK in world.shepherd.handlers
         and JobKind.RUN_ROLLBACK in world.shepherd.runner.handlers
     )
+
+
+# One unit of work per request and per job: failing halfway writes nothing
+
+
+def all_jobs(world: World) -> list[Any]:
+    with world.shepherd.uow_factory() as uow:
+        return list(uow.jobs.query(limit=1000))
+
+
+def test_a_press_that_fails_halfway_writes_nothing(
+    rworld: World, runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy_id = deploy(rworld)
+    before = len(all_jobs(rworld))
+
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away after the rollback was written")
+
+    # The rollback, its timeline note and its jobs are written before the answer is queued.
+    monkeypatch.setattr("shepherd.services.slack_presses.reply_later", unreachable)
+    failed = press(rworld, "rollback", deploy_id, ANA, response_url="https://hooks.slack.test/r")
+    assert failed.status_code == 500 and failed.json()["error"]["code"] == "internal"
+    assert rollbacks(rworld, deploy_id) == [] and timeline(rworld, deploy_id) == []
+    assert len(all_jobs(rworld)) == before
+    monkeypatch.undo()
+    assert press(rworld, "rollback", deploy_id, ANA).json()["created"] is True  # nothing in the way
+
+
+def test_a_job_that_fails_halfway_writes_nothing_and_runs_again(
+    rworld: World, runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy_id = deploy(rworld)
+    assert press(rworld, "rollback", deploy_id, ANA).json()["created"] is True
+    before = timeline(rworld, deploy_id)
+
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away after the rollback was marked running")
+
+    # The job's first transaction marks the rollback running, then notes it on the timeline.
+    monkeypatch.setattr("shepherd.services.rollback.note", unreachable)
+    rworld.run_jobs()
+    assert [r["state"] for r in rollbacks(rworld, deploy_id)] == ["requested"]
+    assert timeline(rworld, deploy_id) == before and run_count(runs) == 0
+    job = next(j for j in all_jobs(rworld) if j.kind == JobKind.RUN_ROLLBACK)
+    assert job.state == "pending" and job.attempts == 1
+    monkeypatch.undo()
+    rworld.clock.advance(seconds=3600)
+    rworld.run_jobs()
+    assert [r["state"] for r in rollbacks(rworld, deploy_id)] == ["succeeded"] and run_count(runs) == 1

@@ -55,7 +55,6 @@ def retry(job_id: int, config: ConfigOpt = None) -> None:
     shepherd = build(load_settings(config))
     with shepherd.uow_factory() as uow:
         revived = uow.jobs.revive(job_id, now=shepherd.clock())
-        uow.commit()
     if not revived:
         fail(f"job {job_id} is not dead (or does not exist)")
     out.print(f"job {job_id} will run again")

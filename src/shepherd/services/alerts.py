@@ -55,7 +55,6 @@ def receive_alerts(alerts: Sequence[Alert], *, uow_factory: UnitOfWorkFactory, c
         changed, services = len(news), {a.service for a in news if a.service is not None}
         for service in sorted(services):
             uow.jobs.enqueue(route_job(service), now=now)
-        uow.commit()
     unmapped = sum(a.service is None for a in alerts)
     if unmapped:
         log.info("%d of %d alerts name no configured service; ignored", unmapped, len(alerts))

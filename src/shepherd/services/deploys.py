@@ -73,7 +73,6 @@ def record_deploy_start(
                 if existing is not None:
                     return _same_deploy(existing, command), False
             deploy = _insert_deploy(uow, command, clock())
-            uow.commit()
             return deploy, True
     except DuplicateKey:
         # Two requests with one key raced (PostgreSQL); the other one won.
@@ -164,7 +163,6 @@ def record_deploy_event(
         deploy, event = apply_event(uow, deploy, command, clock())
         if event.applied:  # every message of the deploy shows the new state
             uow.jobs.enqueue(sync_job(deploy_id=command.deploy_id), now=clock())
-        uow.commit()
         return deploy, event, True
 
 

@@ -12,7 +12,7 @@ from shepherd.domain.deploys import DeployPerson
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
 from shepherd.domain.jobs import RetryLater
 from shepherd.domain.notify import Owner, Recipient
-from shepherd.services.ports import Notifier, UnitOfWorkFactory
+from shepherd.services.ports import Notifier, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.identity")
 FOUND_TTL = timedelta(hours=24)
@@ -70,18 +70,14 @@ class SlackDirectory:
             return None
         with self.uow_factory() as uow:
             uow.notifications.cache_slack_user(email, user_id, now=self.now)
-            uow.commit()
         return user_id
 
 
-def display_name(
-    config: ShepherdConfig, uow_factory: UnitOfWorkFactory, slack_user: str, fallback: str
-) -> str:
+def display_name(uow: UnitOfWork, *, config: ShepherdConfig, slack_user: str, fallback: str) -> str:
     """The configured name of a Slack user (by id, or by a cached email), else Slack's own name."""
     for person in config.people:
         if person.slack_user_id == slack_user:
             return person.name
-    with uow_factory() as uow:
-        email = uow.notifications.email_of_slack_user(slack_user)
+    email = uow.notifications.email_of_slack_user(slack_user)
     found = PeopleDirectory(config.people).find(email=email) if email else None
     return found.name if found else fallback

@@ -51,7 +51,6 @@ def resolve_by_hand(
         if incident is None:
             raise NotFound(f"no incident with id {incident_id}")
         incident = resolve(uow, incident=incident, now=clock(), resolution=resolution or MANUAL_RESOLUTION)
-        uow.commit()
     return incident
 
 

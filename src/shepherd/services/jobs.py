@@ -76,7 +76,6 @@ class JobContext:
             else:
                 uow.jobs.extend(self.job.id, token, until=now + timedelta(seconds=self._runner.lease_seconds))
             leased = self._runner.lease_next_in(uow, self) if finish else None
-            uow.commit()
         if finish:
             self.finished, self.leased = True, leased
 
@@ -148,7 +147,6 @@ class JobRunner:
     def lease(self, limit: int = 1) -> list[Job]:
         with self.uow_factory() as uow:
             jobs = uow.jobs.lease(now=self.clock(), seconds=self.lease_seconds, limit=limit)
-            uow.commit()
         return jobs
 
     def lease_next_in(self, uow: UnitOfWork, ctx: JobContext) -> Job | None:
@@ -164,7 +162,6 @@ class JobRunner:
         try:
             with self.uow_factory() as uow:
                 uow.jobs.extend(job.id, job.lease_token, until=until)
-                uow.commit()
         except LeaseLost:
             return False
         return True
@@ -242,7 +239,6 @@ class JobRunner:
                 else:
                     uow.jobs.reschedule(job.id, token, now=now, run_at=run_at, payload=payload or {})
                 leased = self.lease_next_in(uow, ctx)
-                uow.commit()
             ctx.leased = ctx.leased or leased
         except LeaseLost:
             log.warning("job %s: lease lost before recording outcome %s", job.id, outcome)

@@ -130,7 +130,10 @@ class IncidentRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Nothing is written unless `commit` is called."""
+    """One transaction: leaving `with` normally commits it, leaving by an exception writes nothing.
+
+    There is no `commit` here on purpose: services, routes and adapters never commit.
+    """
 
     @property
     def deploys(self) -> DeployRepository: ...
@@ -152,8 +155,6 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    def commit(self) -> None: ...
-    def rollback(self) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):

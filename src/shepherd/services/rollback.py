@@ -88,6 +88,15 @@ def rollback_job(rollback: Rollback) -> NewJob:
     )
 
 
+@dataclass(frozen=True)
+class RollbackAsked:
+    """What a request for a rollback came to: the one that runs, or why this person may not."""
+
+    rollback: Rollback | None
+    created: bool = False
+    refusal: str | None = None
+
+
 def request_rollback(
     *,
     deploy_id: int,
@@ -97,65 +106,80 @@ def request_rollback(
     clock: Clock,
 ) -> tuple[Rollback, bool]:
     """The rollback under way for this deploy, or a new one queued; True when new."""
-    now = clock()
     with uow_factory() as uow:
-        deploy = uow.deploys.get(deploy_id)
-        if deploy is None:
-            raise NotFound(f"no deploy with id {deploy_id}")
-        service = config.service(deploy.service)
-        if service is None or service.rollback is None:
-            raise Invalid(
-                f"no rollback configured for {deploy.service}: add `rollback:` to shepherd.yaml",
-                details={"service": deploy.service},
-            )
-        if requester.via == RollbackVia.SLACK:
-            refusal = _refusal(uow, config, service, deploy, requester)
-            if refusal is not None:
-                note(uow, deploy_id, now, "rollback", f"rollback refused for {requester.name}: not allowed")
-                uow.commit()
-                raise Forbidden(refusal)
-        active = _active(uow, deploy_id)
-        if active is not None and not _orphaned(uow, active):
-            return active, False
-        if active is not None:  # its job gave up before it started: it never ran, so replace it
-            _settle(uow, active, RollbackResult(False, None, NEVER_RAN), now)
-        target = rollback_target(deploy)
-        if target is None:
-            raise Invalid(
-                f"nothing to roll back to: Shepherd knows no earlier deploy of {deploy.service} "
-                f"to {deploy.environment} and the deploy gave no previous_sha"
-            )
-        rollback = Rollback(
-            deploy_id=deploy_id,
-            requested_by=requester.name[:255],
-            via=requester.via,
-            requested_at=now,
-            action="command" if service.rollback.command else "webhook",
-            target_sha=target,
+        asked = ask_for_rollback(uow, deploy_id=deploy_id, requester=requester, config=config, now=clock())
+    if asked.refusal is not None:  # raised after the block, so the refusal's timeline note stays
+        raise Forbidden(asked.refusal)
+    assert asked.rollback is not None
+    return asked.rollback, asked.created
+
+
+def ask_for_rollback(
+    uow: UnitOfWork, *, deploy_id: int, requester: Requester, config: ShepherdConfig, now: datetime
+) -> RollbackAsked:
+    """Inside the caller's unit of work. Raises before writing anything when it cannot be done."""
+    deploy = uow.deploys.get(deploy_id)
+    if deploy is None:
+        raise NotFound(f"no deploy with id {deploy_id}")
+    service = config.service(deploy.service)
+    if service is None or service.rollback is None:
+        raise Invalid(
+            f"no rollback configured for {deploy.service}: add `rollback:` to shepherd.yaml",
+            details={"service": deploy.service},
         )
-        try:
-            uow.incidents.add_rollback(rollback)
-        except DuplicateKey:  # the other press won the race: it is the one that runs
-            active = _active(uow, deploy_id)
-            if active is None:
-                raise Conflict("a rollback of this deploy was just requested; try again") from None
-            return active, False
-        text = (
-            f"rollback requested by {rollback.requested_by} via {rollback.via}: "
-            f"{deploy.service} {deploy.environment} back to {target[:7]}"
+    if requester.via == RollbackVia.SLACK:
+        refusal = _refusal(uow, config, service, deploy, requester)
+        if refusal is not None:
+            note(uow, deploy_id, now, "rollback", f"rollback refused for {requester.name}: not allowed")
+            return RollbackAsked(None, refusal=refusal)
+    active = _active(uow, deploy_id)
+    if active is not None and not _orphaned(uow, active):
+        return RollbackAsked(active)
+    target = rollback_target(deploy)
+    if target is None:
+        raise Invalid(
+            f"nothing to roll back to: Shepherd knows no earlier deploy of {deploy.service} "
+            f"to {deploy.environment} and the deploy gave no previous_sha"
         )
-        note(uow, deploy_id, now, "rollback", text, rollback=rollback.id, state=rollback.state.value)
-        uow.jobs.enqueue(rollback_job(rollback), now=now)
-        uow.jobs.enqueue(sync_job(deploy_id), now=now)
-        uow.commit()
+    if active is not None:  # its job gave up before it started: it never ran, so replace it
+        _settle(uow, active, RollbackResult(False, None, NEVER_RAN), now)
+    return _queue(uow, deploy, requester, service, target, now)
+
+
+def _queue(
+    uow: UnitOfWork, deploy: Deploy, requester: Requester, service: Service, target: str, now: datetime
+) -> RollbackAsked:
+    assert deploy.id is not None and service.rollback is not None
+    rollback = Rollback(
+        deploy_id=deploy.id,
+        requested_by=requester.name[:255],
+        via=requester.via,
+        requested_at=now,
+        action="command" if service.rollback.command else "webhook",
+        target_sha=target,
+    )
+    try:
+        uow.incidents.add_rollback(rollback)
+    except DuplicateKey:  # the other press won the race: it is the one that runs
+        active = _active(uow, deploy.id)
+        if active is None:
+            raise Conflict("a rollback of this deploy was just requested; try again") from None
+        return RollbackAsked(active)
+    text = (
+        f"rollback requested by {rollback.requested_by} via {rollback.via}: "
+        f"{deploy.service} {deploy.environment} back to {target[:7]}"
+    )
+    note(uow, deploy.id, now, "rollback", text, rollback=rollback.id, state=rollback.state.value)
+    uow.jobs.enqueue(rollback_job(rollback), now=now)
+    uow.jobs.enqueue(sync_job(deploy.id), now=now)
     log.info(
         "rollback %s of deploy %s requested by %s via %s",
         rollback.id,
-        deploy_id,
+        deploy.id,
         rollback.requested_by,
         rollback.via,
     )
-    return rollback, True
+    return RollbackAsked(rollback, created=True)
 
 
 def _active(uow: UnitOfWork, deploy_id: int) -> Rollback | None:
@@ -264,7 +288,6 @@ def run_rollback(ctx: JobContext, deps: RollbackDeps) -> None:
         # The outcome is a fact whoever holds the job now: keep it (the row lock orders us).
         with ctx.uow_factory() as uow:
             _record(uow, rollback_id, result, ctx.now())
-            uow.commit()
         raise
 
 

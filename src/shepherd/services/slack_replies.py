@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 from typing import Protocol
 
 from shepherd.domain.errors import NotifierRejected
 from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.services.jobs import HandlerRegistry, JobContext
-from shepherd.services.ports import Clock, UnitOfWorkFactory
+from shepherd.services.ports import UnitOfWork
 
 log = logging.getLogger("shepherd.slack")
 
@@ -33,12 +34,10 @@ def reply_job(url: str, text: str) -> NewJob:
     )
 
 
-def reply_later(url: str | None, text: str, *, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-    if not url:
-        return
-    with uow_factory() as uow:
-        uow.jobs.enqueue(reply_job(url, text), now=clock())
-        uow.commit()
+def reply_later(uow: UnitOfWork, url: str | None, text: str, *, now: datetime) -> None:
+    """Queue an ephemeral answer to a press (inside the press's unit of work); none without a URL."""
+    if url:
+        uow.jobs.enqueue(reply_job(url, text), now=now)
 
 
 def send_reply(ctx: JobContext, responder: Responder) -> None:

@@ -1,4 +1,9 @@
-"""The SQL unit of work: the one owner of commit."""
+"""The SQL unit of work: the one owner of commit.
+
+Leaving `with uow:` normally commits; leaving it by an exception writes nothing. So nobody
+else calls commit: a request, a job's transaction or a CLI command that fails halfway leaves
+the database as it found it.
+"""
 
 from __future__ import annotations
 
@@ -51,11 +56,16 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self.session.rollback()  # no-op after commit; undoes anything uncommitted
+            if exc_type is None:
+                self.commit()
         finally:
-            self.session.close()
+            try:
+                self.session.rollback()  # no-op after commit; undoes anything uncommitted
+            finally:
+                self.session.close()
 
     def commit(self) -> None:
+        """Commit now. Only tests of the repositories call this mid-block; code leaves the block."""
         self.session.commit()
         if self.jobs.enqueued and self._on_jobs_committed is not None:
             self.jobs.enqueued = 0

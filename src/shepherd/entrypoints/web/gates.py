@@ -87,7 +87,6 @@ async def flagger(hook: str, request: Request, shepherd: ShepherdDep) -> JSONRes
                     data={"canary": f"{payload.get('namespace')}/{payload.get('name')}", **metadata},
                 )
             )
-            uow.commit()
             return JSONResponse({"ok": True, "deploy_id": deploy.id if deploy else None})
     return _decide(hook, view, service, environment)
 

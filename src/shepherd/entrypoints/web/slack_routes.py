@@ -16,15 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from shepherd.adapters.inbound.github import PayloadError
 from shepherd.adapters.inbound.slack import ButtonPress, parse_interaction, verify_slack_signature
 from shepherd.bootstrap import Shepherd
-from shepherd.domain.alerts import RollbackVia
 from shepherd.domain.notify import ACK, ROLLBACK, WRONG, AckKind
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.entrypoints.web.rollback_routes import rollback_view
-from shepherd.services.acks import record_button
-from shepherd.services.errors import Forbidden, Invalid, Unauthorized
-from shepherd.services.identity import display_name
-from shepherd.services.rollback import Requester, request_rollback
-from shepherd.services.slack_replies import reply_later
+from shepherd.services.errors import Invalid, Unauthorized
+from shepherd.services.slack_presses import Presser, press_ack, press_rollback
 
 router = APIRouter()
 KINDS = {ACK: AckKind.WATCHING, WRONG: AckKind.WRONG}
@@ -67,50 +63,30 @@ def _deploy_id(press: ButtonPress) -> int:
     return int(press.value)
 
 
+def _presser(press: ButtonPress) -> Presser:
+    return Presser(slack_user=press.user_id, name=press.user_name, response_url=press.response_url)
+
+
 def _roll_back(shepherd: Shepherd, press: ButtonPress) -> dict[str, Any]:
-    """The press passed Slack's confirmation dialog; permission is checked here."""
-    deploy_id = _deploy_id(press)
-    name = display_name(shepherd.config, shepherd.uow_factory, press.user_id, press.user_name)
-    try:
-        rollback, created = request_rollback(
-            deploy_id=deploy_id,
-            requester=Requester(via=RollbackVia.SLACK, name=name, slack_user=press.user_id),
-            uow_factory=shepherd.uow_factory,
-            config=shepherd.config,
-            clock=shepherd.clock,
-        )
-    except (Forbidden, Invalid) as exc:
-        _tell(shepherd, press, f"↩ Not rolled back: {exc.message}")
-        return {"ok": False, "error": exc.message}
-    if created:
-        message = f"rollback #{rollback.id} requested by {name}: it runs now"
-        _tell(
-            shepherd,
-            press,
-            f"↩ Rollback #{rollback.id} started; its progress and output follow in the deploy's thread.",
-        )
-    else:
-        message = f"rollback #{rollback.id} is already {rollback.state.value}: not starting another"
-        _tell(
-            shepherd,
-            press,
-            f"↩ Rollback #{rollback.id} is already {rollback.state.value}: not starting another.",
-        )
-    return {"ok": True, "rollback": rollback_view(rollback), "created": created, "message": message}
-
-
-def _tell(shepherd: Shepherd, press: ButtonPress, text: str) -> None:
-    reply_later(press.response_url, text, uow_factory=shepherd.uow_factory, clock=shepherd.clock)
+    answer = press_rollback(
+        deploy_id=_deploy_id(press),
+        presser=_presser(press),
+        uow_factory=shepherd.uow_factory,
+        config=shepherd.config,
+        clock=shepherd.clock,
+    )
+    if not answer.ok or answer.rollback is None:
+        return {"ok": False, "error": answer.message}
+    view = rollback_view(answer.rollback)
+    return {"ok": True, "rollback": view, "created": answer.created, "message": answer.message}
 
 
 def _record(shepherd: Shepherd, press: ButtonPress) -> bool:
-    deploy_id = _deploy_id(press)
-    name = display_name(shepherd.config, shepherd.uow_factory, press.user_id, press.user_name)
-    return record_button(
-        deploy_id=deploy_id,
+    return press_ack(
+        deploy_id=_deploy_id(press),
         kind=KINDS[press.action_id],
-        slack_user=press.user_id,
-        name=name,
+        presser=_presser(press),
         uow_factory=shepherd.uow_factory,
+        config=shepherd.config,
         clock=shepherd.clock,
     )
