@@ -18,6 +18,7 @@ from shepherd.adapters.git import GitMirrors
 from shepherd.adapters.github_api import GithubApi
 from shepherd.adapters.metric_sources import build_metric_sources
 from shepherd.adapters.pagerduty import PagerDutyEvents
+from shepherd.adapters.probes import HttpProbes
 from shepherd.adapters.rollback_runner import SubprocessRollbackRunner
 from shepherd.adapters.slack import SlackNotifier
 from shepherd.adapters.slack_response import SlackResponses
@@ -35,6 +36,7 @@ from shepherd.services import (
 from shepherd.services.alert_notes import NoteDeps
 from shepherd.services.alerts import AlertDeps
 from shepherd.services.attribution import AttributionDeps
+from shepherd.services.circuits import Circuits
 from shepherd.services.jobs import Handler, HandlerRegistry, JobRunner
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import NotifyDeps
@@ -119,8 +121,13 @@ def bootstrap(
     register_jobs(handlers, settings, config, notifier, queries)
     for kind, handler in (extra_handlers or {}).items():
         handlers[kind] = handler
+    circuits = Circuits(uow_factory=uow_factory, clock=clock, probes=HttpProbes(settings))
     runner = JobRunner(
-        uow_factory=uow_factory, handlers=handlers, clock=clock, lease_seconds=settings.job_lease_seconds
+        uow_factory=uow_factory,
+        handlers=handlers,
+        clock=clock,
+        lease_seconds=settings.job_lease_seconds,
+        circuits=circuits,
     )
     return Shepherd(settings, config, engine, uow_factory, runner, clock, handlers, notifier, queries)
 

@@ -77,6 +77,7 @@ class FakeSlack:
         self.errors: dict[tuple[str, str], str] = {}  # (method, channel/target) → error code
         self.lock = threading.Lock()
         self.url = ""
+        self.outage: int | None = None  # while set, every call answers this status
 
     # -- failure injection ---------------------------------------------------------------
 
@@ -95,6 +96,15 @@ class FakeSlack:
         with self.lock:
             self._failures += [(method, status, headers, error, but_post)] * count
 
+    def down(self, status: int = 503) -> None:
+        """Slack is down until `up()`: every call answers `status` (as during an incident)."""
+        with self.lock:
+            self.outage = status
+
+    def up(self) -> None:
+        with self.lock:
+            self.outage = None
+
     # -- views for tests -------------------------------------------------------------------
 
     def posts(self, channel: str | None = None) -> list[Posted]:
@@ -112,6 +122,9 @@ class FakeSlack:
         self, method: str, args: dict[str, Any], auth: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self.lock:
+            if self.outage is not None:
+                self.calls.append(Call(method, args, self.outage))
+                return self.outage, {}, {"ok": False, "error": "service_unavailable"}
             failure = next((f for f in self._failures if f[0] in ("*", method)), None)
             if failure is not None:
                 self._failures.remove(failure)
@@ -164,6 +177,9 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         found.updates.append(args)
         return {"ok": True, "channel": found.channel, "ts": found.ts, "text": args.get("text")}
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://shepherd-test.slack.com/", "team": "Test", "user_id": "UBOT"}
 
     def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("email", "")).lower())

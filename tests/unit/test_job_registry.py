@@ -58,4 +58,12 @@ services:
 
 def test_outcomes_read_as_their_old_words() -> None:
     # Logs, benchmarks and the jobs table's history speak these words.
-    assert [o.value for o in JobOutcome] == ["done", "rescheduled", "retry", "wait", "dead", "lease_lost"]
+    assert [o.value for o in JobOutcome] == [
+        "done",
+        "rescheduled",
+        "retry",
+        "wait",
+        "dead",
+        "parked",
+        "lease_lost",
+    ]

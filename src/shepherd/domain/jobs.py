@@ -30,12 +30,14 @@ class JobOutcome(StrEnum):
     RETRY = "retry"  # failed; due again after backoff
     WAIT = "wait"  # asked to wait (RetryLater): due again after exactly that delay
     DEAD = "dead"
+    PARKED = "parked"  # its destination is down: it waits for the circuit, its attempt given back
     LEASE_LOST = "lease_lost"  # another worker owns it now; this one wrote nothing
 
 
 class JobState(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
+    PARKED = "parked"  # its destination is down: waits for the circuit, spends no attempts
     DONE = "done"
     DEAD = "dead"
 
@@ -52,6 +54,8 @@ class NewJob:
     serial_key: str | None = None
     # With a serial key: skip when a pending twin of the same kind will run no later.
     coalesce: bool = False
+    # Who it delivers to (`domain.circuits`); None: the kind's usual one, if it has one.
+    destination: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Job:
     deploy_id: int | None = None
     serial_key: str | None = None
     finished_at: datetime | None = None
+    destination: str | None = None
 
 
 class RetryLater(Exception):

@@ -28,6 +28,7 @@ from shepherd.domain.jobs import (
     Transient,
     backoff_seconds,
 )
+from shepherd.services.circuits import Circuits
 from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("shepherd.jobs")
@@ -85,6 +86,7 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], None]
+_UNSETTLED = (JobOutcome.PARKED, JobOutcome.LEASE_LOST)
 D = TypeVar("D")
 
 
@@ -137,8 +139,10 @@ class JobRunner:
         clock: Clock,
         lease_seconds: float,
         rng: random.Random | None = None,
+        circuits: Circuits | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.circuits = circuits  # None: no destination has a circuit (jobs back off on their own)
         self.handlers = handlers
         self.clock = clock
         self.lease_seconds = lease_seconds
@@ -183,8 +187,35 @@ class JobRunner:
         handler = self.handlers.get(job.kind)
         if handler is None:
             return self._settle(ctx, JobOutcome.DEAD, error=f"no handler for job kind {job.kind!r}")
+        circuits = self.circuits if job.destination is not None else None
+        seen = circuits.lets_through(job) if circuits is not None else None
+        if circuits is not None and seen is None:
+            return self._park(ctx, f"waiting: {job.destination} is down", outage=False)
         try:
             handler(ctx)
+        except Exception as exc:
+            outcome = self._failed(ctx, exc)
+            if circuits is not None and seen is not None and outcome not in _UNSETTLED:
+                circuits.delivered(job, seen)  # it answered, if with a no: the trial is over
+            return outcome
+        if circuits is not None and seen is not None:
+            circuits.delivered(job, seen)
+        if ctx.finished:
+            return JobOutcome.DONE if ctx.next is None else JobOutcome.RESCHEDULED
+        if ctx.next is not None:
+            return self._settle(ctx, JobOutcome.RESCHEDULED, after=ctx.next.seconds, payload=ctx.next.payload)
+        return self._settle(ctx, JobOutcome.DONE)
+
+    def _failed(self, ctx: JobContext, error: Exception) -> JobOutcome:
+        """How a job that raised is settled follows from the error's type."""
+        job = ctx.job
+        if self.circuits is not None and job.destination is not None and isinstance(error, Transient):
+            # Its destination is down: every job for it waits for the circuit, spending nothing.
+            retry_after = error.seconds if isinstance(error, RetryLater) else None
+            text = f"{type(error).__name__}: {error}"
+            return self._park(ctx, text, outage=True, retry_after=retry_after)
+        try:
+            raise error
         except LeaseLost:
             log.warning("job %s (%s): lease lost; another worker has it", job.id, job.kind)
             return JobOutcome.LEASE_LOST
@@ -201,11 +232,17 @@ class JobRunner:
             log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
             delay = backoff_seconds(job.attempts, rng=self._rng)
             return self._retry(ctx, delay, f"{type(exc).__name__}: {exc}")
-        if ctx.finished:
-            return JobOutcome.DONE if ctx.next is None else JobOutcome.RESCHEDULED
-        if ctx.next is not None:
-            return self._settle(ctx, JobOutcome.RESCHEDULED, after=ctx.next.seconds, payload=ctx.next.payload)
-        return self._settle(ctx, JobOutcome.DONE)
+
+    def _park(
+        self, ctx: JobContext, error: str, *, outage: bool, retry_after: float | None = None
+    ) -> JobOutcome:
+        assert self.circuits is not None
+        try:
+            with self.uow_factory() as uow:
+                self.circuits.park(uow, ctx.job, error=error, outage=outage, retry_after=retry_after)
+        except LeaseLost:
+            return JobOutcome.LEASE_LOST
+        return JobOutcome.PARKED
 
     def _retry(self, ctx: JobContext, seconds: float, error: str) -> JobOutcome:
         job = ctx.job

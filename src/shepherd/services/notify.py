@@ -58,17 +58,21 @@ def sync_messages(ctx: JobContext, deps: NotifyDeps) -> None:
     view = load_view(ctx, deps, deploy_id)
     if view is None:
         return
-    result = plan(view, ctx.now())
     rows = {n.key: n for n in _notifications(ctx, deploy_id)}
+    result = plan(view, ctx.now(), posted=_posted(rows))
     failures = sum(_apply(ctx, deps, view, desired, rows) for desired in result.messages)
     if failures:  # the channel summary names failed DMs: bring it up to date
         view = load_view(ctx, deps, deploy_id)
         assert view is not None
-        for desired in plan(view, ctx.now()).messages:
+        for desired in plan(view, ctx.now(), posted=_posted(rows)).messages:
             _apply(ctx, deps, view, desired, rows)
     if result.wake_at is not None:
         with ctx.transaction() as uow:
             uow.jobs.enqueue(sync_job(deploy_id, result.wake_at), now=ctx.now())
+
+
+def _posted(rows: dict[str, Notification]) -> frozenset[str]:
+    return frozenset(key for key, row in rows.items() if row.ts is not None or row.state is State.SENDING)
 
 
 def load_view(ctx: JobContext, deps: NotifyDeps, deploy_id: int) -> DeployView | None:

@@ -51,6 +51,10 @@ class Worker:
         beat = threading.Thread(target=self._heartbeat, name="shepherd-heartbeat", daemon=True)
         beat.start()
         self._threads.append(beat)
+        if self._runner.circuits is not None:
+            probe = threading.Thread(target=self._probing, name="shepherd-probe", daemon=True)
+            probe.start()
+            self._threads.append(probe)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -60,7 +64,11 @@ class Worker:
         self._threads.clear()
 
     def run_until_idle(self, max_jobs: int = 10_000) -> int:
-        """Run due jobs in this thread until none is due (tests, `shepherd demo`)."""
+        """Run due jobs in this thread until none is due (tests, `shepherd demo`).
+
+        Destinations that are down and due a probe are probed first, as the probe thread would.
+        """
+        self.probe()
         count, job = 0, None
         while count < max_jobs and (job := job or self._lease()) is not None:
             count += 1
@@ -115,6 +123,22 @@ class Worker:
             return self._poll
         wait = (due - self._runner.clock()).total_seconds()
         return max(0.005, min(self._poll, wait))
+
+    def probe(self) -> bool:
+        """Probe the destinations that are down and due; True when one answered (jobs released)."""
+        circuits = self._runner.circuits
+        if circuits is None or not circuits.probe_due():
+            return False
+        self._wake.set()
+        return True
+
+    def _probing(self) -> None:
+        # Every second: a circuit is due every PROBE_SECONDS, and checking costs one small query.
+        while not self._stop.wait(1.0):
+            try:
+                self.probe()
+            except Exception:  # the database went away: the next round tries again
+                log.exception("probe loop error; retrying")
 
     def _heartbeat(self) -> None:
         interval = max(0.2, self._runner.lease_seconds / 3)

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
 from shepherd.adapters.db.tables import JobRow
+from shepherd.domain.circuits import destination_of
 from shepherd.domain.jobs import Job, JobState, LeaseLost, NewJob
 
 _ERROR_LIMIT = 4000
 _T: Table = JobRow.__table__  # type: ignore[assignment]
-_PENDING, _RUNNING = JobState.PENDING.value, JobState.RUNNING.value
+_PENDING, _RUNNING, _PARKED = JobState.PENDING.value, JobState.RUNNING.value, JobState.PARKED.value
 _DONE, _DEAD = JobState.DONE.value, JobState.DEAD.value
 
 
@@ -96,7 +97,7 @@ _PENDING_TWIN = (
     .where(
         _T.c.kind == bindparam("kind"),
         _T.c.serial_key == bindparam("key"),
-        _T.c.state == _PENDING,
+        _T.c.state.in_((_PENDING, _PARKED)),  # a parked twin is released before this would run
         _T.c.run_at <= bindparam("run_at", type_=_T.c.run_at.type),
     )
     .limit(1)
@@ -147,6 +148,7 @@ class SqlJobQueue:
             "run_at": run_at,
             "deploy_id": job.deploy_id,
             "serial_key": job.serial_key,
+            "destination": job.destination or destination_of(job.kind),
             "created_at": now,
             "updated_at": now,
         }
@@ -272,6 +274,42 @@ class SqlJobQueue:
             lease_token=None,
         )
 
+    def park(self, job_id: int, token: str, *, now: datetime, error: str) -> None:
+        """Its destination is down: wait for the circuit, and the attempt it just made is given back."""
+        values = {
+            "state": _PARKED,
+            "last_error": error[:_ERROR_LIMIT],
+            "updated_at": now,
+            "lease_token": None,
+            "leased_until": None,
+        }
+        self._guarded_values(job_id, token, values, refund=True)
+
+    def release(self, destination: str, *, now: datetime, limit: int | None = None) -> list[int]:
+        """Parked jobs of a destination due now, oldest first (`limit` 1: the half-open trial)."""
+        chosen = (
+            select(_T.c.id)
+            .where(_T.c.destination == destination, _T.c.state == _PARKED)
+            .order_by(_T.c.id)
+            .limit(limit)
+        )
+        ids = [row.id for row in self._run(chosen, {})]
+        if ids:
+            self._run(
+                update(_T).where(_T.c.id.in_(ids)).values(state=_PENDING, run_at=now, updated_at=now), {}
+            )
+            self.enqueued += len(ids)  # wakes the worker after commit
+        return ids
+
+    def parked(self) -> dict[str, tuple[int, datetime]]:
+        """Per destination: how many jobs are parked and since when the oldest was created."""
+        query = (
+            select(_T.c.destination, func.count().label("n"), func.min(_T.c.created_at).label("oldest"))
+            .where(_T.c.state == _PARKED)
+            .group_by(_T.c.destination)
+        )
+        return {row.destination: (row.n, row.oldest) for row in self._run(query, {})}
+
     def revive(self, job_id: int, *, now: datetime) -> bool:
         """A dead job back to pending with fresh attempts (`shepherd jobs retry`)."""
         result = self._session.execute(
@@ -311,4 +349,5 @@ def _job(row: JobRow | Row[Any]) -> Job:
         deploy_id=row.deploy_id,
         serial_key=row.serial_key,
         finished_at=row.finished_at,
+        destination=row.destination,
     )

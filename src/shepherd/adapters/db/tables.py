@@ -170,8 +170,27 @@ class JobRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    destination: Mapped[str | None] = mapped_column(String(300))
 
-    __table_args__ = (Index(None, "state", "run_at", "id"),)  # the order leases take jobs in
+    __table_args__ = (
+        Index(None, "state", "run_at", "id"),  # the order leases take jobs in
+        Index(None, "destination", "state", "id"),  # a circuit's parked jobs, oldest first
+    )
+
+
+class CircuitRow(Base):
+    """One destination's health (`domain.circuits`): a row once it has failed at least once."""
+
+    __tablename__ = "circuits"
+
+    destination: Mapped[str] = mapped_column(String(300), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime | None]
+    next_probe_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    trial_job_id: Mapped[int | None] = mapped_column(Integer)
+    held: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
 
 
 class NotificationRow(Base):

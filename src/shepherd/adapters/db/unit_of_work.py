@@ -14,6 +14,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from shepherd.adapters.db.alerts import SqlAlertRepository
+from shepherd.adapters.db.circuits import SqlCircuitRepository
 from shepherd.adapters.db.incidents import SqlIncidentRepository
 from shepherd.adapters.db.jobs import SqlJobQueue
 from shepherd.adapters.db.notifications import SqlNotificationRepository
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     watches: SqlWatchRepository
     alerts: SqlAlertRepository
     incidents: SqlIncidentRepository
+    circuits: SqlCircuitRepository
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.watches = SqlWatchRepository(self.session)
         self.alerts = SqlAlertRepository(self.session)
         self.incidents = SqlIncidentRepository(self.session)
+        self.circuits = SqlCircuitRepository(self.session)
         return self
 
     def __exit__(

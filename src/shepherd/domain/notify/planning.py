@@ -42,7 +42,8 @@ def watching(view: DeployView) -> list[Ack]:
     return [a for a in view.acks if a.kind is AckKind.WATCHING]
 
 
-def plan(view: DeployView, now: datetime) -> Plan:
+def plan(view: DeployView, now: datetime, *, posted: frozenset[str] = frozenset()) -> Plan:
+    """What the deploy's messages should say now. `posted`: keys of messages already in Slack."""
     if view.deploy.attribution_state is AttributionState.PENDING:
         return Plan((), None)  # the sync after attribution says it all at once
     out = _channels(view, now)
@@ -58,7 +59,7 @@ def plan(view: DeployView, now: datetime) -> Plan:
     if has_changes:
         out += _verdicts(view, has_thread)
         timed, wake_at = _timed(view, now, has_thread)
-        out += timed
+        out += [d for d in timed if d.key in posted or not _overtaken(view)]
     return Plan(tuple(out), wake_at)
 
 
@@ -195,6 +196,16 @@ def _timed(view: DeployView, now: datetime, has_thread: bool) -> tuple[list[Desi
     if acks or now >= escalate_at:
         return out, None
     return out, remind_at if now < remind_at else escalate_at
+
+
+def _overtaken(view: DeployView) -> bool:
+    """A reminder or escalation not yet sent is news no more once somebody watches.
+
+    One sent stays (it is updated to show who picked it up); one that fell due while Slack was
+    down is dropped, so an outage does not end in a burst of stale nagging. (A deploy that
+    failed or was rolled back has none at all: see `_timed`.)
+    """
+    return bool(watching(view))
 
 
 def _escalations(view: DeployView) -> list[Desired]:

@@ -98,6 +98,7 @@ def job_view(job: Job) -> dict[str, Any]:
         "run_at": _time(job.run_at),
         "last_error": job.last_error,
         "deploy_id": job.deploy_id,
+        "destination": job.destination,
         "created_at": _time(job.created_at),
         "finished_at": _time(job.finished_at),
     }

@@ -1,0 +1,146 @@
+"""Slack outages of any length, on a controllable clock: nothing dead, nothing twice, all out soon after.
+
+While Slack is down the deploy's jobs park on the Slack circuit (no attempts spent); a probe
+(`auth.test`) asks every few seconds; when it answers, one job goes first and then the rest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from shepherd.domain.notify import Ack, AckKind
+from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
+from tests.integration.conftest import World
+from tests.integration.test_notifications import BRUNO, deploy, slack_config
+
+STEP = 10  # seconds of fake time between worker rounds while down: the probe interval at most
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with running_fake_slack() as fake:
+        fake.users["bruno@example.com"] = BRUNO
+        yield fake
+
+
+@pytest.fixture
+def sworld(make_world: Callable[..., World], slack: FakeSlack, demo_repo: Any) -> World:
+    return make_world(slack_config(demo_repo[0]), slack_token=TOKEN, slack_api_url=slack.url)
+
+
+def keys(slack: FakeSlack) -> list[str]:
+    return [m.args["metadata"]["event_payload"]["key"] for m in slack.messages]
+
+
+def posts(slack: FakeSlack) -> list[tuple[str, str | None, str]]:
+    """Each message as Slack keeps it apart: its channel, its thread, its key."""
+    return [(m.channel, m.thread_ts, m.args["metadata"]["event_payload"]["key"]) for m in slack.messages]
+
+
+def jobs(world: World, state: str | None = None) -> list[Any]:
+    with world.shepherd.uow_factory() as uow:
+        return list(uow.jobs.query(state=state, limit=10_000))
+
+
+def ride_out(world: World, seconds: int, step: int = STEP) -> None:
+    for _ in range(seconds // step):
+        world.clock.advance(step)
+        world.run_jobs()
+
+
+def held(world: World) -> list[Any]:
+    """Slack jobs still to run now: parked ones, and pending ones already due."""
+    now = world.clock()
+    return [
+        j
+        for j in jobs(world)
+        if j.destination == "slack"
+        and (j.state.value == "parked" or (j.state.value == "pending" and j.run_at <= now))
+    ]
+
+
+def recover(world: World, slack: FakeSlack) -> float:
+    """Slack answers again: fake seconds until nothing for Slack is held (one worker round a second)."""
+    slack.up()
+    waited = 0.0
+    while held(world) and waited < 120:
+        world.clock.advance(1)
+        waited += 1
+        world.run_jobs()
+    return waited
+
+
+@pytest.mark.parametrize(
+    ("outage", "step"), [(5 * 60, STEP), (2 * 3600, 60), (8 * 3600, 120)], ids=["5min", "2h", "8h"]
+)
+def test_an_outage_of_any_length_delays_delivery_and_loses_nothing(
+    sworld: World, slack: FakeSlack, outage: int, step: int
+) -> None:
+    slack.down(503)
+    deploy_id = deploy(sworld)
+    ride_out(sworld, outage, step)
+    calls = Counter(c.method for c in slack.calls)
+    assert slack.messages == [] and jobs(sworld, "dead") == []
+    # While down, the probe does the asking: each job tried once, then parked.
+    assert calls["auth.test"] >= outage // step - 2  # one per worker round: the probe was due
+    assert sum(n for method, n in calls.items() if method != "auth.test") <= 4
+    assert {j.state.value for j in jobs(sworld) if j.kind == "sync_messages"} == {"parked"}
+    waited = recover(sworld, slack)
+    assert waited <= 30, (
+        f"messages out {waited:g} s after Slack came back",
+        [(j.kind, j.state.value, j.last_error) for j in jobs(sworld)],
+        len(slack.messages),
+        Counter(c.method for c in slack.calls),
+    )
+    sworld.run_jobs()
+    sent = posts(slack)
+    assert len(sent) == len(set(sent)), Counter(sent).most_common(3)  # nothing twice
+    assert jobs(sworld, "dead") == []
+    assert all(j.attempts <= 1 for j in jobs(sworld) if j.kind == "sync_messages")
+    assert deploy_id in {j.deploy_id for j in jobs(sworld, "done")}
+
+
+def test_a_deploy_acked_during_the_outage_gets_no_stale_reminder(
+    sworld: World, slack: FakeSlack
+) -> None:
+    slack.down(500)
+    deploy_id = deploy(sworld)
+    ride_out(sworld, 3 * 3600, 60)  # reminders and escalation fell due meanwhile
+    sworld.event(deploy_id, "succeeded")
+    with sworld.shepherd.uow_factory() as uow:  # pressed in a Slack message sent before the outage
+        uow.notifications.add_ack(
+            Ack(
+                deploy_id=deploy_id,
+                slack_user="U01ANA",
+                name="Ana Lima",
+                acked_at=sworld.clock(),
+                kind=AckKind.WATCHING,
+            )
+        )
+    recover(sworld, slack)
+    sworld.run_jobs()
+    sent = keys(slack)
+    assert not [k for k in sent if k.startswith(("reminder", "escalation"))], sent
+    assert "Live everywhere" in slack.messages[0].body  # the latest state, posted once
+    assert not [m for m in slack.messages if m.updates]  # nothing to update: it was current
+
+
+def test_the_circuit_is_shared_and_probed(sworld: World, slack: FakeSlack) -> None:
+    slack.down(503)
+    deploy(sworld)
+    with sworld.shepherd.uow_factory() as uow:
+        circuit = uow.circuits.get("slack")
+        parked = uow.jobs.parked()
+    assert circuit.state.value == "open" and "503" in (circuit.last_error or "")
+    assert parked["slack"][0] >= 1
+    before = len(slack.method_calls("auth.test"))
+    sworld.clock.advance(4)
+    sworld.run_jobs()
+    assert len(slack.method_calls("auth.test")) == before  # not due yet
+    sworld.clock.advance(2)
+    sworld.run_jobs()
+    assert len(slack.method_calls("auth.test")) == before + 1
