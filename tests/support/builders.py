@@ -21,7 +21,13 @@ SHA_2 = "b" * 40  # the deploy under test
 ANA_SLACK, DORA_SLACK, EVE_SLACK, FINN_SLACK = "U01ANA", "U04DORA", "U05EVE", "U06FINN"
 
 
-def shop_config(*, rollback: dict[str, Any] | None = None, **service: Any) -> ShepherdConfig:
+def shop_config(
+    *,
+    rollback: dict[str, Any] | None = None,
+    alerts: dict[str, Any] | None = None,
+    policies: dict[str, Any] | None = None,
+    **service: Any,
+) -> ShepherdConfig:
     """People with Slack ids, and `checkout` (owned by Dora) plus `search`, which depends on it."""
     checkout: dict[str, Any] = {
         "name": "checkout",
@@ -32,7 +38,9 @@ def shop_config(*, rollback: dict[str, Any] | None = None, **service: Any) -> Sh
     }
     if rollback is not None:
         checkout["rollback"] = {"allowed": ["Eve Oncall"], **rollback}
-    data = {
+    data: dict[str, Any] = {
+        "alerts": alerts or {},
+        "policies": policies or {},
         "people": [
             {"name": "Ana Lima", "emails": ["ana@example.com"], "slack_user_id": ANA_SLACK},
             {"name": "Bruno Costa", "emails": ["bruno@example.com"]},
