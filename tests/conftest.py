@@ -8,20 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from shepherd.adapters.db import migrate
 from shepherd.adapters.db.engine import build_engine, session_factory
-from shepherd.adapters.db.tables import metadata
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.bootstrap import Shepherd, bootstrap
 from shepherd.domain.config import ShepherdConfig
 from shepherd.settings import Settings
 from tests.support import FakeClock, need
+from tests.support.databases import truncate
 
 PG_URL = os.environ.get("SHEPHERD_TEST_POSTGRES_URL")
-pytest_plugins = ["tests.integration.conftest_prometheus"]  # real Prometheus + example app fixtures
+pytest_plugins = ["tests.integration.prometheus_fixtures"]  # real Prometheus + example app fixtures
 
 
 def _admin_url(url: str) -> str:
@@ -49,12 +49,6 @@ def pg_database_url() -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def truncate(engine: Engine) -> None:
-    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

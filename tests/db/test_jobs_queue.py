@@ -10,8 +10,8 @@ from shepherd.domain.deploys import DeployStatus
 from shepherd.domain.jobs import JobState, LeaseLost, NewJob, PermanentFailure, RetryLater
 from shepherd.services.jobs import JobContext, JobRunner
 from shepherd.services.worker import Worker
-from tests.db.test_repositories import new_deploy
 from tests.support import FakeClock
+from tests.support.databases import new_deploy
 
 
 def runner(uow_factory: SqlUnitOfWorkFactory, clock: FakeClock, **handlers: Any) -> JobRunner:

@@ -9,7 +9,6 @@ from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.domain.deploys import (
     Change,
     Changeset,
-    Deploy,
     DeployEvent,
     DeployPerson,
     DeployStatus,
@@ -18,21 +17,7 @@ from shepherd.domain.deploys import (
 )
 from shepherd.domain.errors import DuplicateKey
 from tests.support import FakeClock
-
-
-def new_deploy(clock: FakeClock, **kw: object) -> Deploy:
-    values: dict[str, object] = {
-        "service": "api",
-        "environment": "production",
-        "sha": "a" * 40,
-        "status": DeployStatus.STARTED,
-        "source": "api",
-        "started_at": clock(),
-        "created_at": clock(),
-        "updated_at": clock(),
-    }
-    values.update(kw)
-    return Deploy(**values)  # type: ignore[arg-type]
+from tests.support.databases import new_deploy
 
 
 def test_add_get_save_roundtrip(uow_factory: SqlUnitOfWorkFactory, clock: FakeClock) -> None:

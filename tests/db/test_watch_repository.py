@@ -20,8 +20,8 @@ from shepherd.adapters.db.engine import build_engine, session_factory
 from shepherd.adapters.db.points import pack, unpack
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.domain.watch import CheckResult, Outcome, Point, StoredCheck, Verdict, Watch
-from tests.db.test_repositories import new_deploy
 from tests.support import FakeClock, need
+from tests.support.databases import new_deploy
 
 PLAIN = (Point(1.0, 0.25), Point(31.0, -2.5e-300))
 WEIGHTED = (Point(1.0, 0.004, 6000.0), Point(31.0, 0.0, 0.0))

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, text
 from shepherd.adapters.db.engine import build_engine, session_factory
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.domain.jobs import NewJob
-from tests.conftest import truncate
 from tests.db.worker_proc import EFFECTS_DDL
 from tests.support import FakeClock, wait_for
+from tests.support.databases import truncate
 
 ROOT = Path(__file__).resolve().parents[2]
 

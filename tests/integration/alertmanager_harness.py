@@ -12,7 +12,7 @@ Simplest use, all three stopped on the way out whatever happened::
         app.set_error_ratio("v1", 0.0)   # it resolves: a "resolved" webhook follows
 
 Timings on this machine: Alertmanager is ready in ~0.3 s; Prometheus needs ~5.5 s before its first
-scrape (see conftest_prometheus); with the default rule the firing webhook arrives ~2 s after the
+scrape (see prometheus_fixtures); with the default rule the firing webhook arrives ~2 s after the
 app turns bad and the resolved one ~4 s after it turns good (~12 s a test in all).
 
 The parts, for other shapes: `running_alertmanager` (the binary alone), `error_ratio_rule` (a

@@ -17,10 +17,10 @@ from shepherd.entrypoints.web.app import create_app
 from tests.fakes.pagerduty import running_fake_pagerduty
 from tests.fakes.slack import TOKEN, running_fake_slack
 from tests.integration.alertmanager_harness import alerting_stack, error_ratio_rule, find_alertmanager
-from tests.integration.conftest import World
 from tests.integration.prometheus_harness import DemoMetricsApp, find_prometheus
-from tests.integration.test_alert_routing import SECRET, alert_config, pages_to
 from tests.support import live_server, need
+from tests.support.alert_world import SECRET, alert_config, pages_to
+from tests.support.world import World
 
 
 def wait_for_alert(world: World, status: str, timeout: float = 30.0) -> None:
@@ -46,7 +46,7 @@ def deploy_now(world: World) -> int:
 
 
 def test_alertmanager_pages_the_authors_of_the_deploy_and_resolves(
-    make_world: Callable[..., World], demo_repo: Any, tmp_path: Path
+    make_world: Callable[..., World], shop_repo: Any, tmp_path: Path
 ) -> None:
     need(find_prometheus(), "the prometheus binary (apt-get install prometheus)")
     need(find_alertmanager(), "the alertmanager binary (apt-get install prometheus-alertmanager)")
@@ -54,7 +54,7 @@ def test_alertmanager_pages_the_authors_of_the_deploy_and_resolves(
     rule["labels"] = {"service": "checkout", "severity": "critical"}  # the shop app is our checkout
     with running_fake_slack() as slack, running_fake_pagerduty() as pagerduty, DemoMetricsApp() as app:
         world = make_world(
-            alert_config(demo_repo[0]),
+            alert_config(shop_repo[0]),
             slack_token=TOKEN,
             slack_api_url=slack.url,
             pagerduty_events_url=pagerduty.url,

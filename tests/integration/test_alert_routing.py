@@ -5,44 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shepherd.adapters.config_file import parse_config
-from shepherd.domain.config import ShepherdConfig
-from tests.fakes.pagerduty import ROUTING_KEY, FakePagerDuty, running_fake_pagerduty
+from tests.fakes.pagerduty import FakePagerDuty, running_fake_pagerduty
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
-from tests.integration.conftest import AUTH, World
-
-SECRET = "alert-secret-42"
-
-
-def alert_config(repo: Path, *, extra: str = "") -> ShepherdConfig:
-    return parse_config(
-        f"""
-policies: {{correlation_minutes: 60, grouping_minutes: 30}}
-people:
-  - {{name: Ana Lima, emails: [ana@example.com], slack_user_id: U01ANA}}
-  - {{name: Bruno Costa, emails: [bruno@example.com], slack_user_id: U02BRUNO}}
-  - {{name: Chen Wei, emails: [chen@example.com, chen.wei@oldmail.example], slack_user_id: U03CHEN}}
-  - {{name: Dora Ops, emails: [dora@example.com], slack_user_id: U04DORA}}
-services:
-  - name: checkout
-    repository: {repo}
-    paths: ["services/checkout/**", "libs/"]
-    slack_channel: "#checkout"
-    owners: [Dora Ops]
-    pagerduty_routing_key: {ROUTING_KEY}
-    rollback: {{command: "echo rolling back to {{rollback_sha}}"}}
-  - name: search
-    repository: {repo}
-    paths: ["services/search/**"]
-    depends_on: [checkout]
-{extra}
-"""
-    )
+from tests.support.alert_world import SECRET, alert_config, pages_to
+from tests.support.world import AUTH, World
 
 
 def am_body(*alerts: dict[str, Any], status: str = "firing") -> dict[str, Any]:
@@ -92,10 +62,10 @@ def pagerduty() -> Iterator[FakePagerDuty]:
 
 @pytest.fixture
 def alert_world(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack, pagerduty: FakePagerDuty
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack, pagerduty: FakePagerDuty
 ) -> World:
     return make_world(
-        alert_config(demo_repo[0]),
+        alert_config(shop_repo[0]),
         slack_token=TOKEN,
         slack_api_url=slack.url,
         pagerduty_events_url=pagerduty.url,
@@ -121,10 +91,6 @@ def post(world: World, body: dict[str, Any], path: str = "/webhooks/alertmanager
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
-
-
-def pages_to(slack: FakeSlack, channel: str) -> list[Any]:
-    return [m for m in slack.posts(channel) if "suspected deploy" in m.text]
 
 
 def test_an_alert_after_a_deploy_pages_its_authors_and_merger_once_and_resolves(
@@ -240,10 +206,10 @@ def test_auth_path_secret_and_bad_payloads(alert_world: World) -> None:
 
 
 def test_a_quiet_note_in_the_channel_when_configured_and_no_deploy_explains_it(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
     world = make_world(
-        alert_config(demo_repo[0], extra="alerts: {quiet_note: true}"),
+        alert_config(shop_repo[0], extra="alerts: {quiet_note: true}"),
         slack_token=TOKEN,
         slack_api_url=slack.url,
         alert_webhook_secret=SECRET,

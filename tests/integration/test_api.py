@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import AUTH, World
+from tests.support.world import AUTH, World
 
 
 def count_rows(world: World) -> tuple[int, int, int]:

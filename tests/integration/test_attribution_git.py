@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from shepherd.entrypoints.demo_repo import ANA, BRUNO, CHEN, GITHUB, RepoBuilder
-from tests.integration.conftest import World
+from tests.support.git_repo import ANA, BRUNO, CHEN, GITHUB, GitRepo
+from tests.support.world import World
 
 
 def attributed(world: World, deploy_id: int) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def test_redeploy_of_the_same_sha_and_rollback_to_an_older_one(world: World) -> 
 
 
 def test_force_push_uses_the_merge_base(world: World) -> None:
-    repo = RepoBuilder(world.repo)
+    repo = GitRepo(world.repo)
     repo.git("checkout", "-q", "-b", "rewritten", world.shas.first)
     fresh = repo.commit("Rewritten history", {"services/checkout/app.py": "v2"}, who=BRUNO)
     repo.git("checkout", "-q", "main")
@@ -81,7 +81,7 @@ def test_new_commits_are_fetched_into_the_mirror(world: World) -> None:
     first = world.start(world.shas.first)["id"]
     world.event(first, "succeeded")
     attributed(world, first)  # creates the mirror
-    newer = RepoBuilder(world.repo).commit("After the mirror", {"services/checkout/app.py": "x"}, who=CHEN)
+    newer = GitRepo(world.repo).commit("After the mirror", {"services/checkout/app.py": "x"}, who=CHEN)
     detail = attributed(world, world.start(newer)["id"])
     assert detail["attribution"]["state"] == "done"
     assert detail["changes"][0]["sha"] == newer and detail["attribution"]["total_changes"] == 6
@@ -95,7 +95,7 @@ def test_unknown_sha_fails_attribution_with_a_reason(world: World) -> None:
 
 
 def test_very_large_range_lists_1000_and_counts_all(world: World) -> None:
-    repo = RepoBuilder(world.repo)
+    repo = GitRepo(world.repo)
     stream = "blob\nmark :1\ndata 2\nx\n\n"
     for i in range(1205):
         who = (ANA, BRUNO, CHEN)[i % 3]

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from shepherd.entrypoints.cli import app
 from shepherd.entrypoints.web.app import create_app
-from tests.integration.conftest import TOKEN, World
 from tests.support import live_server
+from tests.support.world import TOKEN, World
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = """

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from shepherd.domain.watch import Verdict
 from shepherd.entrypoints.web.app import create_app
-from tests.integration.conftest import World
-from tests.integration.test_gates import set_verdict, start
 from tests.support import live_server, need
+from tests.support.verdicts import set_verdict, start
+from tests.support.world import World
 
 FLAGS = [
     "--headless",

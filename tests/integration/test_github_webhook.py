@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from shepherd.adapters.config_file import parse_config
-from tests.integration.conftest import World
 from tests.support import payload_path
+from tests.support.world import World
 
 SECRET = b"github-secret-123"
 
@@ -43,8 +43,8 @@ def send(
 
 
 @pytest.fixture
-def hello(make_world: Any, demo_repo: Any) -> World:
-    repo, _ = demo_repo
+def hello(make_world: Any, shop_repo: Any) -> World:
+    repo, _ = shop_repo
     config = parse_config(
         f"""
 services:

@@ -13,7 +13,7 @@ from shepherd.domain.alerts import Alert, AlertStatus, Page, Severity
 from shepherd.domain.notify import Ack
 from shepherd.entrypoints.cli import app
 from shepherd.services.incidents import note, open_incident
-from tests.integration.conftest import AUTH, World
+from tests.support.world import AUTH, World
 
 
 @dataclass

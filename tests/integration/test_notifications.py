@@ -3,46 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shepherd.adapters.config_file import parse_config
-from shepherd.domain.config import ShepherdConfig
-from shepherd.entrypoints.demo_repo import RepoBuilder
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
-from tests.integration.conftest import World
-
-ANA, BRUNO = "U01ANA", "U02BRUNO"
-
-
-def slack_config(repo: Path, *, channel: str = "#checkout") -> ShepherdConfig:
-    return parse_config(
-        f"""
-policies: {{ack_minutes: 10, escalate_minutes: 20}}
-people:
-  - {{name: Ana Lima, emails: [ana@example.com], slack_user_id: {ANA}}}
-  - {{name: Bruno Costa, emails: [bruno@example.com]}}
-  - {{name: Chen Wei, emails: [chen@example.com, chen.wei@oldmail.example]}}
-services:
-  - name: checkout
-    repository: {repo}
-    github_repository: acme/shop
-    environments: [staging, production]
-    paths: ["services/checkout/**", "libs/"]
-    slack_channel: "{channel}"
-    owners: [Ana Lima, ops@example.com]
-    guides:
-      - {{title: Checkout dashboard, url: "https://grafana.example.com/d/checkout?from={{started_at_ms}}"}}
-    path_rules:
-      - name: payments
-        paths: ["services/checkout/payments/**"]
-        guides: [{{title: Payments board, url: "https://grafana.example.com/d/payments"}}]
-        slack_channel: "#payments"
-    rollback: {{command: "deploy rollback {{service}} --to {{rollback_sha}}"}}
-"""
-    )
+from tests.support.git_repo import GitRepo
+from tests.support.slack_world import ANA, BRUNO, slack_config
+from tests.support.world import World
 
 
 @pytest.fixture
@@ -53,8 +21,8 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def sworld(make_world: Callable[..., World], slack: FakeSlack, demo_repo: Any) -> World:
-    repo, _ = demo_repo
+def sworld(make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any) -> World:
+    repo, _ = shop_repo
     return make_world(slack_config(repo), slack_token=TOKEN, slack_api_url=slack.url)
 
 
@@ -95,7 +63,7 @@ def test_channel_summary_groups_people_and_names_who_is_not_on_slack(sworld: Wor
 
 
 def test_merger_who_is_not_an_author_gets_a_short_dm(sworld: World, slack: FakeSlack) -> None:
-    squash = RepoBuilder(sworld.repo).git("rev-parse", "main~3")  # up to the squash PR #14
+    squash = GitRepo(sworld.repo).git("rev-parse", "main~3")  # up to the squash PR #14
     deploy(sworld, squash)
     (ana,) = slack.dm(ANA)
     assert "You merged #12 by Bruno Costa; it is going out now" in ana.body
@@ -232,10 +200,10 @@ def test_rate_limit_waits_retry_after(sworld: World, slack: FakeSlack) -> None:
 
 
 def test_permission_errors_are_recorded_not_retried(
-    make_world: Callable[..., World], slack: FakeSlack, demo_repo: Any
+    make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any
 ) -> None:
     world = make_world(
-        slack_config(demo_repo[0], channel="#gone"), slack_token=TOKEN, slack_api_url=slack.url
+        slack_config(shop_repo[0], channel="#gone"), slack_token=TOKEN, slack_api_url=slack.url
     )
     slack.errors[("chat.postMessage", "#gone")] = "channel_not_found"
     deploy_id = deploy(world)
@@ -254,16 +222,16 @@ def test_permission_errors_are_recorded_not_retried(
 
 
 def test_wrong_token_is_not_retried(
-    make_world: Callable[..., World], slack: FakeSlack, demo_repo: Any
+    make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any
 ) -> None:
-    world = make_world(slack_config(demo_repo[0]), slack_token="xoxb-wrong-token", slack_api_url=slack.url)
+    world = make_world(slack_config(shop_repo[0]), slack_token="xoxb-wrong-token", slack_api_url=slack.url)
     deploy_id = deploy(world)
     errors = {n["error"] for n in world.detail(deploy_id)["notifications"]}
     assert errors == {"invalid_auth"}
 
 
 def test_long_changesets_fit_slacks_limits(sworld: World, slack: FakeSlack) -> None:
-    repo = RepoBuilder(sworld.repo)
+    repo = GitRepo(sworld.repo)
     for i in range(80):
         repo.commit(
             f"Tune checkout step {i} " + "x" * 120,

@@ -1,6 +1,6 @@
 """Smoke test: PrometheusSource against the real Prometheus binary scraping the demo app.
 
-Fixtures come from tests/integration/conftest_prometheus.py (registered as a plugin).
+Fixtures come from tests/integration/prometheus_fixtures.py (registered as a plugin).
 """
 
 from __future__ import annotations

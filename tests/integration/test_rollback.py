@@ -21,9 +21,7 @@ from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.incidents import RollbackResult
 from shepherd.domain.jobs import JobKind
 from shepherd.entrypoints.cli import app as cli_app
-from shepherd.entrypoints.demo_repo import RepoBuilder
 from shepherd.entrypoints.web.app import create_app
-from shepherd.services.errors import Forbidden
 from shepherd.services.rollback import (
     NEVER_RAN,
     STOPPED,
@@ -34,9 +32,10 @@ from shepherd.services.rollback import (
     run_rollback,
 )
 from tests.fakes.slack import running_fake_slack
-from tests.integration.conftest import AUTH, TOKEN, World
-from tests.integration.test_slack_interactions import SECRET, press
 from tests.support import live_server, wait_for
+from tests.support.git_repo import GitRepo
+from tests.support.slack_world import SECRET, press
+from tests.support.world import AUTH, TOKEN, World
 
 ANA, DORA, EVE, FINN = "U01ANA", "U04DORA", "U05EVE", "U06FINN"
 BRUNO = "U02BRUNO"  # not in config: Shepherd knows his Slack id from users.lookupByEmail
@@ -85,9 +84,9 @@ def runs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_rworld(make_world: Callable[..., World], demo_repo: Any) -> Callable[..., World]:
+def make_rworld(make_world: Callable[..., World], shop_repo: Any) -> Callable[..., World]:
     def make(rollback: dict[str, Any], *, runner: RollbackRunner | None = None, **env: str) -> World:
-        world = make_world(rollback_config(demo_repo[0], rollback), slack_signing_secret=SECRET)
+        world = make_world(rollback_config(shop_repo[0], rollback), slack_signing_secret=SECRET)
         install(world, runner, env)
         with world.shepherd.uow_factory() as uow:
             uow.notifications.cache_slack_user("bruno@example.com", BRUNO, now=world.clock())
@@ -160,7 +159,7 @@ def test_authors_owners_and_allowed_people_may_roll_back_from_slack(
 
 def test_a_merger_who_wrote_nothing_may_roll_back(rworld: World, runs: Path) -> None:
     # PR #12 by Bruno, merged by Ana: deploying the merge commit makes Ana only its merger.
-    merge = RepoBuilder(rworld.repo).git("rev-parse", f"{rworld.shas.second}~4")
+    merge = GitRepo(rworld.repo).git("rev-parse", f"{rworld.shas.second}~4")
     deploy_id = deploy(rworld, merge)
     roles = {p["person"]: p["roles"] for p in rworld.detail(deploy_id)["people"]}
     assert roles == {"Ana Lima": ["merger"], "Bruno Costa": ["author"]}
@@ -184,12 +183,12 @@ def test_anyone_else_is_refused_with_who_may(rworld: World, runs: Path, user: st
 
 
 def test_the_presser_is_told_in_slack_only_via_slack_hosts(
-    make_world: Callable[..., World], demo_repo: Any, runs: Path
+    make_world: Callable[..., World], shop_repo: Any, runs: Path
 ) -> None:
     with running_fake_slack() as slack:
         rollback = {"command": f"echo run >> {runs}"}
         world = make_world(
-            rollback_config(demo_repo[0], rollback), slack_signing_secret=SECRET, slack_api_url=slack.url
+            rollback_config(shop_repo[0], rollback), slack_signing_secret=SECRET, slack_api_url=slack.url
         )
         deploy_id = deploy(world)
         hook = slack.url.replace("/api/", "/actions/T1/42/secret")
@@ -202,18 +201,6 @@ def test_the_presser_is_told_in_slack_only_via_slack_hosts(
         assert texts[0].startswith("↩ Not rolled back: Finn Stranger may not roll back checkout production")
         assert texts[1].startswith("↩ Rollback #1 started")
         assert run_count(runs) == 1
-
-
-def test_the_service_layer_raises_forbidden_for_strangers(rworld: World) -> None:
-    deploy_id = deploy(rworld)
-    with pytest.raises(Forbidden, match="Who may"):
-        request_rollback(
-            deploy_id=deploy_id,
-            requester=Requester(via="slack", name="Finn Stranger", slack_user=FINN),
-            uow_factory=rworld.shepherd.uow_factory,
-            config=rworld.shepherd.config,
-            clock=rworld.clock,
-        )
 
 
 def test_api_token_holders_are_trusted_and_named(rworld: World, runs: Path) -> None:
@@ -618,8 +605,8 @@ def test_cli_wait_exits_1_when_the_rollback_fails(make_rworld: Callable[..., Wor
     assert "nope" in result.stdout and "failed" in result.stderr and "exit code 4" in result.stderr
 
 
-def test_bootstrap_wires_the_rollback_job(make_world: Callable[..., World], demo_repo: Any) -> None:
-    world = make_world(rollback_config(demo_repo[0], {"command": "true"}))
+def test_bootstrap_wires_the_rollback_job(make_world: Callable[..., World], shop_repo: Any) -> None:
+    world = make_world(rollback_config(shop_repo[0], {"command": "true"}))
     assert (
         JobKind.RUN_ROLLBACK in world.shepherd.handlers
         and JobKind.RUN_ROLLBACK in world.shepherd.runner.handlers

@@ -2,64 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
-from tests.integration.conftest import World
-from tests.integration.test_notifications import ANA, BRUNO, slack_config
-
-SECRET = "slack-signing-secret"
+from tests.support.slack_world import ANA, BRUNO, SECRET, press, slack_config
+from tests.support.world import World
 
 
 @pytest.fixture
-def world_with_secret(make_world: Callable[..., World], demo_repo: Any) -> Any:
+def world_with_secret(make_world: Callable[..., World], shop_repo: Any) -> Any:
     with running_fake_slack() as slack:
         slack.users["bruno@example.com"] = BRUNO
         world = make_world(
-            slack_config(demo_repo[0]),
+            slack_config(shop_repo[0]),
             slack_token=TOKEN,
             slack_api_url=slack.url,
             slack_signing_secret=SECRET,
         )
         yield world, slack
-
-
-def press(
-    world: World,
-    action: str,
-    deploy_id: int | str,
-    user: str,
-    *,
-    secret: str = SECRET,
-    age: float = 0,
-    response_url: str | None = None,
-) -> Any:
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": {"id": user, "name": "slackname"},
-        "actions": [{"action_id": action, "value": str(deploy_id)}],
-    }
-    if response_url is not None:
-        payload["response_url"] = response_url
-    body = urlencode({"payload": json.dumps(payload)}).encode()
-    stamp = str(int(time.time() - age))
-    signature = (
-        "v0=" + hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    )
-    headers = {
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    return world.client.post("/slack/interactions", content=body, headers=headers)
 
 
 def start(world: World) -> int:

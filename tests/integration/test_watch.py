@@ -17,7 +17,7 @@ from shepherd.services.watch import WatchDeps, run_watch
 from tests.fakes.datadog import API_KEY, APP_KEY, FakeDatadog, FakeSeries, running_fake_datadog
 from tests.fakes.metrics import FakeMetricsSource, MetricsCall
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
-from tests.integration.conftest import World
+from tests.support.world import World
 
 ERRORS = 'errors{version="{version}"}'
 VOLUME = 'requests{version="{version}"}'
@@ -78,9 +78,9 @@ def slack() -> Iterator[FakeSlack]:
 
 
 def world_with(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack, source: Any, **kw: Any
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack, source: Any, **kw: Any
 ) -> World:
-    world = make_world(watch_config(demo_repo[0], **kw), slack_token=TOKEN, slack_api_url=slack.url)
+    world = make_world(watch_config(shop_repo[0], **kw), slack_token=TOKEN, slack_api_url=slack.url)
     # The process's own query pool: a look's queries go out together, as in production.
     assert world.shepherd.queries is not None
     deps = WatchDeps(
@@ -104,10 +104,10 @@ def watch_for(world: World, minutes: int) -> None:
 
 
 def test_a_regressing_version_fails_and_its_authors_get_a_chart(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
     source = FakeMetricsSource(default=ratio_series("v2"))
-    world = world_with(make_world, demo_repo, slack, source)
+    world = world_with(make_world, shop_repo, slack, source)
     deploy_id = two_deploys(world)
     watch_for(world, 4)
     verdict = world.client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()
@@ -127,9 +127,9 @@ def test_a_regressing_version_fails_and_its_authors_get_a_chart(
 
 
 def test_a_healthy_deploy_passes_at_the_end_of_the_watch(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
-    world = world_with(make_world, demo_repo, slack, FakeMetricsSource(default=ratio_series("none")))
+    world = world_with(make_world, shop_repo, slack, FakeMetricsSource(default=ratio_series("none")))
     deploy_id = two_deploys(world)
     watch_for(world, 5)
     assert world.client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()["verdict"] == "running"
@@ -144,10 +144,10 @@ def test_a_healthy_deploy_passes_at_the_end_of_the_watch(
 
 
 def test_a_check_without_data_is_inconclusive_and_authors_hear_why(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
     empty = FakeMetricsSource(default=lambda call: [])
-    world = world_with(make_world, demo_repo, slack, empty)
+    world = world_with(make_world, shop_repo, slack, empty)
     deploy_id = two_deploys(world)
     watch_for(world, 11)
     verdict = world.client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()
@@ -157,10 +157,10 @@ def test_a_check_without_data_is_inconclusive_and_authors_hear_why(
 
 
 def test_a_failing_query_is_inconclusive_with_the_error(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
     broken = FakeMetricsSource(default=MetricsError("Prometheus", ERRORS, "bad_data: parse error"))
-    world = world_with(make_world, demo_repo, slack, broken)
+    world = world_with(make_world, shop_repo, slack, broken)
     deploy_id = two_deploys(world)
     watch_for(world, 3)
     check = world.client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()["checks"][0]
@@ -168,7 +168,7 @@ def test_a_failing_query_is_inconclusive_with_the_error(
 
 
 def test_daily_cycle_is_not_a_regression_in_before_after_mode(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
     day = 86400.0
 
@@ -181,7 +181,7 @@ def test_daily_cycle_is_not_a_regression_in_before_after_mode(
             t += call.step_seconds
         return [Series({}, tuple(points))]
 
-    world = world_with(make_world, demo_repo, slack, FakeMetricsSource(default=cycle), query="errors")
+    world = world_with(make_world, shop_repo, slack, FakeMetricsSource(default=cycle), query="errors")
     world.clock.now = world.clock.now.replace(hour=11)
     deploy_id = two_deploys(world)
     watch_for(world, 11)
@@ -191,7 +191,7 @@ def test_daily_cycle_is_not_a_regression_in_before_after_mode(
 
 
 def test_before_after_without_week_ago_data_still_says_before_and_after(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
     """A service too new for a week of history: the reason must not talk of versions it did not split."""
     deploy_at = 0.0  # set once the world (and its clock) exists
@@ -206,7 +206,7 @@ def test_before_after_without_week_ago_data_still_says_before_and_after(
             t += call.step_seconds
         return [Series({}, tuple(points))]
 
-    world = world_with(make_world, demo_repo, slack, FakeMetricsSource(default=step_up), query="errors")
+    world = world_with(make_world, shop_repo, slack, FakeMetricsSource(default=step_up), query="errors")
     deploy_at = world.clock.now.timestamp()
     deploy_id = two_deploys(world)
     watch_for(world, 4)
@@ -216,9 +216,9 @@ def test_before_after_without_week_ago_data_still_says_before_and_after(
 
 
 def test_without_checks_the_watch_stops_at_once(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
-    world = world_with(make_world, demo_repo, slack, FakeMetricsSource(), checks=False)
+    world = world_with(make_world, shop_repo, slack, FakeMetricsSource(), checks=False)
     deploy_id = two_deploys(world)
     world.run_jobs()
     verdict = world.client.get(f"/api/v1/deploys/{deploy_id}/verdict").json()
@@ -227,11 +227,11 @@ def test_without_checks_the_watch_stops_at_once(
 
 
 def test_datadog_through_its_documented_api(
-    make_world: Callable[..., World], demo_repo: Any, slack: FakeSlack
+    make_world: Callable[..., World], shop_repo: Any, slack: FakeSlack
 ) -> None:
     with running_fake_datadog() as datadog:
         world = make_world(
-            watch_config(demo_repo[0], source="datadog"),
+            watch_config(shop_repo[0], source="datadog"),
             slack_token=TOKEN,
             slack_api_url=slack.url,
             datadog_api_url=datadog.url,

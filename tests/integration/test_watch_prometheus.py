@@ -17,9 +17,9 @@ from shepherd.adapters.config_file import parse_config
 from shepherd.entrypoints.cli import app
 from shepherd.entrypoints.web.app import create_app
 from tests.fakes.slack import TOKEN, running_fake_slack
-from tests.integration.conftest import World
 from tests.integration.prometheus_harness import DemoMetricsApp, RunningPrometheus
 from tests.support import live_server
+from tests.support.world import World
 
 
 def config(repo: Any) -> Any:
@@ -50,11 +50,11 @@ services:
 
 
 def test_real_prometheus_failing_deploy(
-    make_world: Any, demo_repo: Any, demo_metrics_app: DemoMetricsApp, prometheus: RunningPrometheus
+    make_world: Any, shop_repo: Any, demo_metrics_app: DemoMetricsApp, prometheus: RunningPrometheus
 ) -> None:
     with running_fake_slack() as slack:
         world: World = make_world(
-            config(demo_repo[0]), slack_token=TOKEN, slack_api_url=slack.url, prometheus_url=prometheus.url
+            config(shop_repo[0]), slack_token=TOKEN, slack_api_url=slack.url, prometheus_url=prometheus.url
         )
         world.clock.now = datetime.now(UTC)
         first = int(world.start(world.shas.first, version="v1")["id"])

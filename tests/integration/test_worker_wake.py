@@ -7,8 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from shepherd.entrypoints.web.app import create_app
-from tests.integration.conftest import AUTH
 from tests.support import wait_for
+from tests.support.world import AUTH
 
 
 def test_request_wakes_the_embedded_worker(make_world: Any) -> None:

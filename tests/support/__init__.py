@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 REQUIRE_ALL = os.environ.get("SHEPHERD_REQUIRE_ALL") == "1"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 PAYLOADS = SHARED / "payloads"
 
 
