@@ -9,7 +9,7 @@ import pytest
 
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
 from tests.support.git_repo import GitRepo
-from tests.support.slack_world import ANA, BRUNO, slack_config
+from tests.support.slack_world import ANA, BRUNO, deploy, slack_config
 from tests.support.world import World
 
 
@@ -24,13 +24,6 @@ def slack() -> Iterator[FakeSlack]:
 def sworld(make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any) -> World:
     repo, _ = shop_repo
     return make_world(slack_config(repo), slack_token=TOKEN, slack_api_url=slack.url)
-
-
-def deploy(world: World, sha: str | None = None, **body: Any) -> int:
-    body.setdefault("previous_sha", world.shas.first)
-    deploy_id = int(world.start(sha or world.shas.second, **body)["id"])
-    world.run_jobs()
-    return deploy_id
 
 
 def test_each_author_gets_only_their_own_changes(sworld: World, slack: FakeSlack) -> None:

@@ -14,8 +14,8 @@ import pytest
 
 from shepherd.domain.notify import Ack, AckKind
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
-from tests.integration.conftest import World
-from tests.integration.test_notifications import BRUNO, deploy, slack_config
+from tests.support.slack_world import BRUNO, deploy, slack_config
+from tests.support.world import World
 
 STEP = 10  # seconds of fake time between worker rounds while down: the probe interval at most
 
@@ -28,8 +28,8 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def sworld(make_world: Callable[..., World], slack: FakeSlack, demo_repo: Any) -> World:
-    return make_world(slack_config(demo_repo[0]), slack_token=TOKEN, slack_api_url=slack.url)
+def sworld(make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any) -> World:
+    return make_world(slack_config(shop_repo[0]), slack_token=TOKEN, slack_api_url=slack.url)
 
 
 def keys(slack: FakeSlack) -> list[str]:
@@ -104,9 +104,7 @@ def test_an_outage_of_any_length_delays_delivery_and_loses_nothing(
     assert deploy_id in {j.deploy_id for j in jobs(sworld, "done")}
 
 
-def test_a_deploy_acked_during_the_outage_gets_no_stale_reminder(
-    sworld: World, slack: FakeSlack
-) -> None:
+def test_a_deploy_acked_during_the_outage_gets_no_stale_reminder(sworld: World, slack: FakeSlack) -> None:
     slack.down(500)
     deploy_id = deploy(sworld)
     ride_out(sworld, 3 * 3600, 60)  # reminders and escalation fell due meanwhile

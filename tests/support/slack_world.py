@@ -17,6 +17,14 @@ from tests.support.world import World
 ANA, BRUNO = "U01ANA", "U02BRUNO"
 
 
+def deploy(world: World, sha: str | None = None, **body: Any) -> int:
+    """A production deploy of checkout from the first sha to `sha` (the second), attributed."""
+    body.setdefault("previous_sha", world.shas.first)
+    deploy_id = int(world.start(sha or world.shas.second, **body)["id"])
+    world.run_jobs()
+    return deploy_id
+
+
 def slack_config(repo: Path, *, channel: str = "#checkout") -> ShepherdConfig:
     return parse_config(
         f"""

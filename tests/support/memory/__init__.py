@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from tests.support.memory.alerts import FakeAlertRepository, FakeIncidentRepository
+from tests.support.memory.circuits import FakeCircuitRepository
 from tests.support.memory.deploys import FakeDeployRepository, FakeNotificationRepository, FakeWatchRepository
 from tests.support.memory.jobs import FakeJobQueue
 from tests.support.memory.tables import Sequences, Tables, merge
@@ -42,6 +43,7 @@ class FakeUnitOfWork:
     watches: FakeWatchRepository
     alerts: FakeAlertRepository
     incidents: FakeIncidentRepository
+    circuits: FakeCircuitRepository
 
     def __init__(self, store: Tables, ids: Sequences) -> None:
         self._store, self._ids = store, ids
@@ -82,6 +84,7 @@ class FakeUnitOfWork:
         self.watches = FakeWatchRepository(tables, ids)
         self.alerts = FakeAlertRepository(tables, ids)
         self.incidents = FakeIncidentRepository(tables, ids)
+        self.circuits = FakeCircuitRepository(tables)
 
 
 class FakeUnitOfWorkFactory:
@@ -112,5 +115,6 @@ if TYPE_CHECKING:  # mypy holds every fake to the Protocol it stands in for
     _watches: ports.WatchRepository = FakeWatchRepository(_tables, _ids)
     _alerts: ports.AlertRepository = FakeAlertRepository(_tables, _ids)
     _incidents: ports.IncidentRepository = FakeIncidentRepository(_tables, _ids)
+    _circuits: ports.CircuitRepository = FakeCircuitRepository(_tables)
     _uow: ports.UnitOfWork = FakeUnitOfWork(_tables, _ids)
     _factory: ports.UnitOfWorkFactory = FakeUnitOfWorkFactory()

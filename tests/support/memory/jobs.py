@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from shepherd.domain.circuits import destination_of
 from shepherd.domain.jobs import Job, JobState, LeaseLost, NewJob
 from tests.support.memory.tables import Sequences, Tables
 
@@ -37,12 +38,14 @@ class FakeJobQueue:
             dedupe_key=job.dedupe_key,
             deploy_id=job.deploy_id,
             serial_key=job.serial_key,
+            destination=job.destination or destination_of(job.kind),
         )
         return job_id
 
     def _pending_twin(self, job: NewJob, run_at: datetime) -> bool:
         return any(
-            (j.kind, j.serial_key, j.state) == (job.kind, job.serial_key, JobState.PENDING)
+            (j.kind, j.serial_key) == (job.kind, job.serial_key)
+            and j.state in (JobState.PENDING, JobState.PARKED)
             and j.run_at <= run_at
             for j in self._t.jobs.values()
         )
@@ -167,6 +170,34 @@ class FakeJobQueue:
             return False
         self._put(job, state=JobState.PENDING, attempts=0, run_at=now, updated_at=now, finished_at=None)
         return True
+
+    def park(self, job_id: int, token: str, *, now: datetime, error: str) -> None:
+        job = self._held(job_id, token)
+        self._put(
+            job,
+            state=JobState.PARKED,
+            last_error=error[:_ERROR_LIMIT],
+            updated_at=now,
+            lease_token=None,
+            leased_until=None,
+            attempts=job.attempts - 1,
+        )
+
+    def release(self, destination: str, *, now: datetime, limit: int | None = None) -> list[int]:
+        waiting = sorted(
+            j.id for j in self._t.jobs.values() if j.destination == destination and j.state is JobState.PARKED
+        )[:limit]
+        for job_id in waiting:
+            self._put(self._t.jobs[job_id], state=JobState.PENDING, run_at=now, updated_at=now)
+        return waiting
+
+    def parked(self) -> dict[str, tuple[int, datetime]]:
+        out: dict[str, tuple[int, datetime]] = {}
+        for job in self._t.jobs.values():
+            if job.state is JobState.PARKED and job.destination is not None:
+                count, oldest = out.get(job.destination, (0, job.created_at))
+                out[job.destination] = (count + 1, min(oldest, job.created_at))
+        return out
 
     def _held(self, job_id: int, token: str) -> Job:
         job = self._t.jobs.get(job_id)

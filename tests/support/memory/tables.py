@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from shepherd.domain.alerts import Incident, Page, Rollback, StoredAlert
+from shepherd.domain.circuits import Circuit
 from shepherd.domain.deploys import Change, Deploy, DeployEvent, DeployPerson
 from shepherd.domain.jobs import Job
 from shepherd.domain.notify import Ack, Notification
@@ -38,6 +39,7 @@ class Tables:
     pages: dict[int, Page] = field(default_factory=dict)
     incidents: dict[int, Incident] = field(default_factory=dict)
     rollbacks: dict[int, Rollback] = field(default_factory=dict)
+    circuits: dict[str, Circuit] = field(default_factory=dict)  # by destination
 
     def copy(self) -> Tables:
         return copy.deepcopy(self)
