@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shepherd.domain.jobs import NewJob
 from tests.fakes.pagerduty import FakePagerDuty, running_fake_pagerduty
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
 from tests.support.alert_world import SECRET, alert_config, pages_to
@@ -224,3 +225,36 @@ def test_a_quiet_note_in_the_channel_when_configured_and_no_deploy_explains_it(
     assert len(notes) == 1
     assert "No deploy of checkout in the 1 hour before it, so Shepherd paged nobody." in notes[0].body
     assert not [m for m in slack.messages if "suspected deploy" in m.text]
+
+
+def test_while_slack_is_down_a_page_below_the_paging_severity_goes_to_pagerduty_too(
+    alert_world: World, slack: FakeSlack, pagerduty: FakePagerDuty
+) -> None:
+    world = alert_world
+    second_deploy(world)
+    slack.down(503)
+    world.clock.advance(60)  # a Slack job meets the outage and opens the circuit
+    with world.shepherd.uow_factory() as uow:
+        uow.jobs.enqueue(
+            NewJob(kind="slack_reply", payload={"url": f"{slack.url}r/1", "text": "hi"}), now=world.clock()
+        )
+    world.run_jobs()
+    started = world.clock() - timedelta(minutes=1)
+    post(world, am_body(am_alert("fp-warn", started, severity="warning")))  # Slack only, normally
+    world.run_jobs()
+    assert [e["event_action"] for e in pagerduty.events] == ["trigger"]
+    assert not pages_to(slack, "DU02BRUNO")
+    slack.up()
+    world.clock.advance(10)
+    world.run_jobs()
+    assert len(pages_to(slack, "DU02BRUNO")) == 1  # and in Slack once it is back
+
+
+def test_with_slack_up_a_warning_page_stays_in_slack(
+    alert_world: World, slack: FakeSlack, pagerduty: FakePagerDuty
+) -> None:
+    world = alert_world
+    second_deploy(world)
+    post(world, am_body(am_alert("fp-warn", world.clock() - timedelta(minutes=1), severity="warning")))
+    world.run_jobs()
+    assert len(pages_to(slack, "DU02BRUNO")) == 1 and pagerduty.events == []

@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from shepherd.bootstrap import bootstrap
+from shepherd.domain.circuits import Circuit, trip
+from shepherd.domain.jobs import NewJob
 from shepherd.entrypoints.cli import app
 from shepherd.entrypoints.web.app import create_app
+from shepherd.settings import Settings
 from tests.support import live_server
 from tests.support.world import TOKEN, World
 
@@ -229,3 +233,26 @@ def test_postgres_needs_db_upgrade_before_serving(
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_jobs_list_dead_shows_each_reason_and_the_destinations_that_are_down(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    env = {"SHEPHERD_DATABASE_URL": f"sqlite:///{tmp_path}/s.db"}
+    config = str(ROOT / "examples" / "shepherd.yaml")
+    shepherd = bootstrap(Settings(database_url=env["SHEPHERD_DATABASE_URL"], config=config))
+    now = shepherd.clock()
+    with shepherd.uow_factory() as uow:
+        uow.jobs.enqueue(NewJob(kind="slack_reply", max_attempts=1), now=now)
+        down = trip(Circuit("slack"), now=now, error="HTTP 503")
+        uow.circuits.save(down, now=now)
+    (job,) = shepherd.runner.lease()
+    with shepherd.uow_factory() as uow:
+        assert job.lease_token is not None
+        uow.jobs.bury(job.id, job.lease_token, now=now, error="channel_not_found: the channel was archived")
+    shepherd.close()
+    result = runner.invoke(app, ["jobs", "list", "--dead", "--config", config], env=env)
+    assert result.exit_code == 0, result.output
+    assert "channel_not_found: the channel was archived" in result.output
+    assert "slack is down" in result.output and "HTTP 503" in result.output
+    assert "shepherd jobs retry" in result.output

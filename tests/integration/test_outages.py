@@ -142,3 +142,27 @@ def test_the_circuit_is_shared_and_probed(sworld: World, slack: FakeSlack) -> No
     sworld.clock.advance(2)
     sworld.run_jobs()
     assert len(slack.method_calls("auth.test")) == before + 1
+
+
+def test_healthz_stays_200_and_says_what_is_down_and_metrics_count_what_waits(
+    sworld: World, slack: FakeSlack
+) -> None:
+    slack.down(503)
+    deploy(sworld)
+    sworld.clock.advance(90)
+    health = sworld.client.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert health.json()["down"] == ["slack"]
+    slack_health = health.json()["destinations"]["slack"]
+    assert slack_health["state"] == "open" and slack_health["parked_jobs"] >= 1
+    assert slack_health["oldest_parked_seconds"] >= 90 and "503" in slack_health["last_error"]
+    metrics = sworld.client.get("/metrics").text
+    assert 'shepherd_destination_up{destination="slack"} 0' in metrics
+    assert 'shepherd_destination_state{destination="slack",state="open"} 1' in metrics
+    assert 'shepherd_parked_jobs{destination="slack"} ' in metrics and "shepherd_dead_jobs 0" in metrics
+    assert 'shepherd_oldest_parked_seconds{destination="slack"} 9' in metrics
+    slack.up()
+    sworld.clock.advance(10)
+    sworld.run_jobs()
+    assert sworld.client.get("/healthz").json()["down"] == []
+    assert 'shepherd_destination_up{destination="slack"} 1' in sworld.client.get("/metrics").text

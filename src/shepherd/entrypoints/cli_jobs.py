@@ -2,51 +2,73 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.table import Table
 
+from shepherd.domain.jobs import JobState
 from shepherd.domain.text import plural
 from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out
 from shepherd.entrypoints.cli_deploy import deploy_app
+from shepherd.services.circuits import delivery_health
 
 jobs_app = typer.Typer(
     help="The jobs table: pending, running, done and dead work.", invoke_without_command=True
 )
 
 
+StateOpt = Annotated[str | None, typer.Option(help="pending | running | parked | done | dead")]
+LimitOpt = Annotated[int, typer.Option(help="rows")]
+
+
 @jobs_app.callback()
-def jobs(
-    ctx: typer.Context,
+def jobs(ctx: typer.Context, config: ConfigOpt = None, state: StateOpt = None, limit: LimitOpt = 20) -> None:
+    """Counts by state, destinations that are down, and the latest jobs (dead ones first when any)."""
+    if ctx.invoked_subcommand is None:
+        _show(config, state, limit)
+
+
+@jobs_app.command("list")
+def list_jobs(
     config: ConfigOpt = None,
-    state: Annotated[str | None, typer.Option(help="pending | running | done | dead")] = None,
-    limit: Annotated[int, typer.Option(help="rows")] = 20,
+    state: StateOpt = None,
+    dead: Annotated[bool, typer.Option("--dead", help="only the jobs that gave up, with why")] = False,
+    limit: LimitOpt = 20,
 ) -> None:
-    """Counts by state and the latest jobs (dead ones first when any)."""
-    if ctx.invoked_subcommand is not None:
-        return
+    """The latest jobs, newest first; `--dead` for the ones that gave up and their reasons."""
+    _show(config, "dead" if dead else state, limit)
+
+
+def _show(config: Path | None, state: str | None, limit: int) -> None:
     shepherd = build(load_settings(config))
+    health = delivery_health(uow_factory=shepherd.uow_factory, clock=shepherd.clock)
     with shepherd.uow_factory() as uow:
-        counts = uow.jobs.counts()
-        if state is None and counts.get("dead"):
+        if state is None and health.jobs.get("dead"):
             state = "dead"
         rows = uow.jobs.query(state=state, limit=limit)
-    summary = "  ".join(f"{k}: {counts.get(k, 0)}" for k in ("pending", "running", "done", "dead"))
-    out.print(summary)
-    table = Table("id", "kind", "state", "attempts", "deploy", "run at", "last error")
+    out.print("  ".join(f"{s.value}: {health.jobs.get(s.value, 0)}" for s in JobState))
+    for d in health.destinations:
+        if d.down:
+            since = d.down_since.strftime("%H:%M:%S UTC") if d.down_since else "?"
+            out.print(
+                f"[red]{d.destination} is down[/red] since {since} ({d.last_error}); "
+                f"{plural(d.parked, 'job')} waiting, the oldest for {d.oldest_parked_seconds:.0f} s"
+            )
+    dead = state == "dead"
+    columns = ["id", "kind", "state", "attempts", "deploy", "to", "run at"]
+    table = Table(*columns, *([] if dead else ["last error"]))
     for job in rows:
-        table.add_row(
-            str(job.id),
-            job.kind,
-            job.state.value,
-            f"{job.attempts}/{job.max_attempts}",
-            str(job.deploy_id or ""),
-            job.run_at.strftime("%Y-%m-%d %H:%M:%S"),
-            (job.last_error or "")[:80],
-        )
+        cells = [str(job.id), job.kind, job.state.value, f"{job.attempts}/{job.max_attempts}"]
+        cells += [str(job.deploy_id or ""), job.destination or "", job.run_at.strftime("%Y-%m-%d %H:%M:%S")]
+        table.add_row(*cells, *([] if dead else [(job.last_error or "")[:80]]))
     out.print(table)
+    if dead and rows:  # whole reasons, one a line: a table column would cut them into pieces
+        for job in rows:
+            out.print(f"job {job.id} ({job.kind}): {job.last_error or 'no reason recorded'}", soft_wrap=True)
+        out.print("Run one again with `shepherd jobs retry ID` once its reason is fixed.")
 
 
 @jobs_app.command("retry")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shepherd.domain.alerts import Candidate, Page, PageState, Severity, StoredAlert, Suspect, rank
+from shepherd.domain.circuits import SLACK
 from shepherd.domain.config import Service
 from shepherd.domain.jobs import JobKind
 from shepherd.domain.text import plural
@@ -35,6 +36,7 @@ class Round:
     deps: AlertDeps
     service: Service
     now: datetime
+    slack_down: bool = False  # then every page goes to PagerDuty too: Slack alone cannot carry it
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # by environment
     pages: dict[int, Page | None] = field(default_factory=dict)  # deploy id → its grouping page
     joined: dict[int, list[str]] = field(default_factory=dict)  # page id → alert names that joined
@@ -47,7 +49,8 @@ class Round:
         return timedelta(minutes=self.service.policy(self.deps.config.policies).correlation_minutes)
 
     def pages_paged(self, alert_severity: Severity) -> bool:
-        return self.deps.pagerduty and alert_severity.rank >= self.deps.config.alerts.page_threshold.rank
+        loud = alert_severity.rank >= self.deps.config.alerts.page_threshold.rank
+        return self.deps.pagerduty and (loud or self.slack_down)
 
 
 def route_alerts(ctx: JobContext, deps: AlertDeps) -> None:
@@ -59,7 +62,8 @@ def route_alerts(ctx: JobContext, deps: AlertDeps) -> None:
             for stored in pending:
                 _mark(uow, stored, None, [])
         else:
-            _route_round(Round(uow, deps, service, ctx.now()), pending)
+            slack_down = not uow.circuits.get(SLACK).delivering
+            _route_round(Round(uow, deps, service, ctx.now(), slack_down), pending)
         if len(pending) == BATCH:
             uow.jobs.enqueue(route_job(name), now=ctx.now())
 
@@ -162,6 +166,8 @@ def _open_page(r: Round, stored: StoredAlert, top: Suspect) -> Page:
         uow, top.deploy_id, alert.starts_at, "alert", f"{alert.name} firing: {alert.summary}", alert=stored.id
     )
     why = f"paged the people of deploy {deploy.sha[:7]}: {top.reasons[0]}"
+    if r.slack_down and r.pages_paged(alert.severity):
+        why += " (Slack is down: through PagerDuty too)"
     note(uow, top.deploy_id, r.now, "page", why, page=page.id)
     if r.pages_paged(alert.severity):
         uow.jobs.enqueue(pager_job(page, "trigger", r.now), now=r.now)

@@ -132,3 +132,45 @@ def _probe_due(circuit: Circuit, now: datetime) -> bool:
     if circuit.state is CircuitState.CLOSED:
         return False
     return circuit.next_probe_at is None or circuit.next_probe_at <= now
+
+
+@dataclass(frozen=True)
+class DestinationHealth:
+    destination: str
+    state: CircuitState
+    down_since: datetime | None
+    last_error: str | None
+    parked: int
+    oldest_parked_seconds: float
+
+    @property
+    def down(self) -> bool:
+        return self.state is not CircuitState.CLOSED
+
+
+@dataclass(frozen=True)
+class DeliveryHealth:
+    destinations: tuple[DestinationHealth, ...]
+    jobs: dict[str, int]  # by state
+
+    @property
+    def down(self) -> list[str]:
+        return [d.destination for d in self.destinations if d.down]
+
+
+def delivery_health(*, uow_factory: UnitOfWorkFactory, clock: Clock) -> DeliveryHealth:
+    """Every destination that ever failed, with what waits for it; job counts by state."""
+    now = clock()
+    with uow_factory() as uow:
+        circuits = {c.destination: c for c in uow.circuits.all()}
+        parked = uow.jobs.parked()
+        counts = uow.jobs.counts()
+    out = []
+    for destination in sorted(circuits.keys() | parked.keys()):
+        circuit = circuits.get(destination, Circuit(destination))
+        count, oldest = parked.get(destination, (0, now))
+        age = max(0.0, (now - oldest).total_seconds()) if count else 0.0
+        out.append(
+            DestinationHealth(destination, circuit.state, circuit.opened_at, circuit.last_error, count, age)
+        )
+    return DeliveryHealth(tuple(out), counts)

@@ -7,12 +7,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from shepherd import __version__
 from shepherd.bootstrap import Shepherd
-from shepherd.entrypoints.web import alert_routes, api, gates, pages, rollback_routes, slack_routes, webhooks
+from shepherd.entrypoints.web import (
+    alert_routes,
+    api,
+    gates,
+    health_routes,
+    pages,
+    rollback_routes,
+    slack_routes,
+    webhooks,
+)
 from shepherd.entrypoints.web.errors import BodyLimit, install_error_handlers
 from shepherd.entrypoints.web.incident_routes import router as incident_router
 from shepherd.services.worker import Worker
@@ -45,21 +53,7 @@ def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worke
     app.include_router(slack_routes.router)
     app.include_router(pages.router)
     app.include_router(gates.router)
+    app.include_router(health_routes.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        with shepherd.uow_factory() as uow:
-            uow.jobs.counts()
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/metrics", response_class=PlainTextResponse)
-    def metrics() -> str:
-        with shepherd.uow_factory() as uow:
-            counts = uow.jobs.counts()
-        lines = ["# HELP shepherd_jobs Jobs in the jobs table by state.", "# TYPE shepherd_jobs gauge"]
-        for state in ("pending", "running", "done", "dead"):
-            lines.append(f'shepherd_jobs{{state="{state}"}} {counts.get(state, 0)}')
-        return "\n".join(lines) + "\n"
 
     return app
