@@ -1,4 +1,4 @@
-"""`python -m bench [attribution] [api] [notify] [judge] [watch] [watch-latency] [storm]`: run
+"""`python -m bench [attribution] [api] [notify] [judge] [watch] [watch-latency] [storm] [outage]`: run
 benchmarks, print them, rewrite bench/RESULTS.md."""
 
 from __future__ import annotations
@@ -9,7 +9,17 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from bench import alert_storm, api, attribution, judge_quality, notify, report, watch_latency, watch_scale
+from bench import (
+    alert_storm,
+    api,
+    attribution,
+    judge_quality,
+    notify,
+    outage,
+    report,
+    watch_latency,
+    watch_scale,
+)
 from bench.common import Section, reference_loop
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
@@ -20,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
     "watch": lambda args: watch_scale.run(args.watches, databases=args.watch_databases),
     "watch-latency": lambda args: watch_latency.run(),
     "storm": lambda args: alert_storm.run(),
+    "outage": lambda args: outage.run(outage=args.outage_seconds),
 }
 
 
@@ -40,6 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=lambda text: tuple(text.split(",")),
         default=watch_scale.DATABASES,
         help=f"watch: comma-separated, of {','.join(watch_scale.DATABASES)}",
+    )
+    parser.add_argument(
+        "--outage-seconds", type=float, default=outage.OUTAGE, help="outage: how long Slack is down"
     )
     parser.add_argument("--no-write", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args(argv)
