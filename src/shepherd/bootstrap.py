@@ -19,8 +19,8 @@ from shepherd.adapters.github_api import GithubApi
 from shepherd.adapters.metric_sources import build_metric_sources
 from shepherd.adapters.pagerduty import PagerDutyEvents
 from shepherd.adapters.rollback_runner import SubprocessRollbackRunner
-from shepherd.adapters.slack import SlackNotifier
-from shepherd.adapters.slack_response import SlackResponses
+from shepherd.adapters.slack.client import SlackNotifier
+from shepherd.adapters.slack.responses import SlackResponses
 from shepherd.domain.config import ShepherdConfig
 from shepherd.services import (
     alert_notes,

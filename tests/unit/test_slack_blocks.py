@@ -2,8 +2,8 @@
 
 import pytest
 
-from shepherd.adapters.slack import SlackNotifier
-from shepherd.adapters.slack_blocks import MAX_BLOCKS, attachments, blocks, mrkdwn
+from shepherd.adapters.slack.blocks import MAX_BLOCKS, attachments, blocks, mrkdwn
+from shepherd.adapters.slack.client import SlackNotifier
 from shepherd.domain.notify import ROLLBACK, Button, Confirm, Message, Section, Tone, link, mention, plain
 
 

@@ -13,7 +13,7 @@ from urllib.request import getproxies, proxy_bypass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from shepherd.adapters.slack_blocks import attachments, fallback_text
+from shepherd.adapters.slack.blocks import attachments, fallback_text
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
 from shepherd.domain.notify import Image, Message, MessageRef
 
