@@ -79,10 +79,6 @@ class ConsoleNotifier:
     ) -> MessageRef | None:
         return None  # printing cannot half-fail
 
-    def lookup_user(self, email: str) -> str | None:
-        # Not an answer ("nobody has it"), so nothing is cached: a Slack token set later looks again.
-        raise NotifierRejected("no_slack", "no Slack token: only people with a slack_user_id get DMs")
-
     def _print(self, message: Message, heading: str, *, full: bool) -> None:
         lines = [f"[bold]{rendered(message.title)}[/]"]
         if message.status:
@@ -101,6 +97,14 @@ class ConsoleNotifier:
         self._console.print(
             Panel("\n".join(lines), title=heading, title_align="left", border_style=_STYLES[message.tone])
         )
+
+
+class ConsoleUserLookup:
+    """Without a Slack token nobody can be looked up by email."""
+
+    def user_id(self, email: str) -> str | None:
+        # Not an answer ("nobody has it"), so nothing is cached: a Slack token set later looks again.
+        raise NotifierRejected("no_slack", "no Slack token: only people with a slack_user_id get DMs")
 
 
 def rendered(line: Line) -> str:
