@@ -6,13 +6,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.error import URLError
 from urllib.parse import urlparse
 from urllib.request import getproxies, proxy_bypass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from shepherd.adapters.http_errors import Failure, HttpProblem, from_exception, from_status
 from shepherd.adapters.slack.blocks import attachments, fallback_text
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
 from shepherd.domain.notify import Image, Message, MessageRef
@@ -20,9 +20,8 @@ from shepherd.domain.notify import Image, Message, MessageRef
 log = logging.getLogger("shepherd.slack")
 METADATA_TYPE = "shepherd_notification"
 # Slack's own "try again" answers (HTTP 200 with ok=false).
-RETRYABLE = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
-)
+RETRYABLE = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 
 
 def web_client(*, token: str, base_url: str, timeout: float = 10.0) -> WebClient:
@@ -164,11 +163,10 @@ def call(method: Callable[..., Any], *, posting: bool, **kwargs: Any) -> Any:
         return method(**kwargs).data
     except SlackApiError as exc:
         raise _classify(exc, posting) from None
-    except (URLError, TimeoutError, ConnectionError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        refused = isinstance(reason, ConnectionRefusedError)
+    except OSError as exc:  # urllib's URLError, timeouts, refused and reset connections
+        problem = from_exception(exc)
         raise NotifierUnavailable(
-            "connection", f"Slack unreachable: {reason}", maybe_sent=posting and not refused
+            "connection", f"Slack: {problem.reason}", maybe_sent=posting and problem.maybe_delivered
         ) from None
 
 
@@ -181,16 +179,28 @@ def _proxy_for(url: str) -> str | None:
 
 def _classify(exc: SlackApiError, posting: bool) -> Exception:
     response = exc.response
-    status = getattr(response, "status_code", 0)
+    status = int(getattr(response, "status_code", 0) or 0)
     data = getattr(response, "data", None)
-    code = data.get("error", "") if isinstance(data, dict) else ""
-    if status == 429 or code in ("ratelimited", "rate_limited"):
-        headers = getattr(response, "headers", {}) or {}
-        retry_after = next((v for k, v in headers.items() if k.lower() == "retry-after"), "1")
-        value = retry_after[0] if isinstance(retry_after, list) else retry_after
-        return NotifierRateLimited(float(value) if str(value).replace(".", "", 1).isdigit() else 1.0)
-    if status >= 500 or code in RETRYABLE:
+    code = str(data.get("error") or "") if isinstance(data, dict) else ""
+    problem = from_status(status, getattr(response, "headers", None) or {})
+    if problem is None or problem.failure is Failure.PERMANENT:
+        # Slack mostly answers HTTP 200 {"ok": false, "error": code}: the code decides.
+        problem = _answer(code, status) or problem or HttpProblem(Failure.PERMANENT, code, status)
+    if problem.rate_limited:
+        return NotifierRateLimited(problem.retry_after if problem.retry_after is not None else 1.0)
+    if problem.transient:
         return NotifierUnavailable(
-            code or f"http_{status}", f"Slack answered {status} {code}", maybe_sent=posting
+            code or f"http_{status}",
+            f"Slack answered {status} {code}",
+            maybe_sent=posting and problem.maybe_delivered,
         )
     return NotifierRejected(code or f"http_{status}", f"Slack refused: {code or status}")
+
+
+def _answer(code: str, status: int) -> HttpProblem | None:
+    """What Slack's own error codes mean, whatever the HTTP status."""
+    if code in RATE_LIMITED:
+        return HttpProblem(Failure.RATE_LIMITED, code, status)
+    if code in RETRYABLE:  # Slack had the request: a post may have landed
+        return HttpProblem(Failure.TRANSIENT, code, status, maybe_delivered=True)
+    return None
