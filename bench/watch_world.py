@@ -25,7 +25,7 @@ from rich.console import Console
 from tests.fakes.metrics import FakeMetricsSource, MetricsCall
 
 from shepherd.adapters.config_file import parse_config
-from shepherd.adapters.console_notifier import ConsoleNotifier
+from shepherd.adapters.console_notifier import ConsoleNotifier, ConsoleUserLookup
 from shepherd.adapters.db import migrate
 from shepherd.adapters.db.engine import build_engine
 from shepherd.bootstrap import Shepherd, bootstrap
@@ -190,7 +190,13 @@ def build_world(
     notifier = ConsoleNotifier(Console(file=slack, width=100))
     slow: MetricsSource = SlowSource(source, latency) if latency > 0 else source
     watch = WatchDeps(config=config, sources={"prometheus": slow})
-    notify = NotifyDeps(config=config, notifier=notifier, public_url=settings.public_url, charts=None)
+    notify = NotifyDeps(
+        config=config,
+        notifier=notifier,
+        users=ConsoleUserLookup(),
+        public_url=settings.public_url,
+        charts=None,
+    )
     meter, clock = Meter(), SimClock(T0)
 
     def sync(ctx: JobContext) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from shepherd.adapters.charts import MatplotlibCharts
 from shepherd.adapters.config_file import load_config
-from shepherd.adapters.console_notifier import ConsoleNotifier
+from shepherd.adapters.console_notifier import ConsoleNotifier, ConsoleUserLookup
 from shepherd.adapters.db import migrate
 from shepherd.adapters.db.engine import build_engine, session_factory
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
@@ -20,8 +20,9 @@ from shepherd.adapters.metric_sources import build_metric_sources
 from shepherd.adapters.pagerduty import PagerDutyEvents
 from shepherd.adapters.probes import HttpProbes
 from shepherd.adapters.rollback_runner import SubprocessRollbackRunner
-from shepherd.adapters.slack import SlackNotifier
-from shepherd.adapters.slack_response import SlackResponses
+from shepherd.adapters.slack.client import SlackNotifier
+from shepherd.adapters.slack.identity import SlackUserLookup
+from shepherd.adapters.slack.responses import SlackResponses
 from shepherd.domain.config import ShepherdConfig
 from shepherd.services import (
     alert_notes,
@@ -42,7 +43,7 @@ from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import NotifyDeps
 from shepherd.services.paging import PagingDeps
 from shepherd.services.parallel import Parallel, ThreadPool
-from shepherd.services.ports import Notifier
+from shepherd.services.ports import Notifier, UserLookup
 from shepherd.services.rollback import RollbackDeps
 from shepherd.services.watch import WatchDeps
 from shepherd.services.worker import Worker
@@ -139,6 +140,13 @@ def build_notifier(settings: Settings) -> Notifier:
     return SlackNotifier(token=settings.slack.token.get_secret_value(), base_url=settings.slack.api_url)
 
 
+def build_user_lookup(settings: Settings) -> UserLookup:
+    """Slack's users.lookupByEmail with a token; without one, nobody is found by email."""
+    if settings.slack.token is None:
+        return ConsoleUserLookup()
+    return SlackUserLookup(token=settings.slack.token.get_secret_value(), base_url=settings.slack.api_url)
+
+
 def register_jobs(
     registry: HandlerRegistry,
     settings: Settings,
@@ -151,7 +159,11 @@ def register_jobs(
     notify.register_jobs(
         registry,
         NotifyDeps(
-            config=config, notifier=notifier, public_url=settings.public_url, charts=MatplotlibCharts()
+            config=config,
+            notifier=notifier,
+            users=build_user_lookup(settings),
+            public_url=settings.public_url,
+            charts=MatplotlibCharts(),
         ),
     )
     watch.register_jobs(registry, WatchDeps(config=config, sources=metric_sources(settings), queries=queries))

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from shepherd.adapters.slack.blocks import mrkdwn
 from shepherd.domain.config import Policies, Rollback, Service
 from shepherd.domain.deploys import (
     AttributionState,
@@ -12,7 +13,7 @@ from shepherd.domain.deploys import (
     PersonRef,
     Role,
 )
-from shepherd.domain.notify import Ack, AckKind, DeployView, Recipient, compose
+from shepherd.domain.notify import Ack, AckKind, DeployView, Recipient, compose, text
 
 T = datetime(2026, 11, 2, 10, tzinfo=UTC)
 ANA = PersonRef("Ana Lima", "ana@example.com", "Ana Lima")
@@ -67,12 +68,12 @@ def view(**deploy: object) -> DeployView:
 def test_squash_subject_links_its_pr_once() -> None:
     v = view()
     line = compose.change_line(v, v.changes[0])
-    assert line == "`ccccccc` Faster search ([#14](https://github.com/acme/api/pull/14))"
+    assert mrkdwn(line) == "`ccccccc` Faster search (<https://github.com/acme/api/pull/14|#14>)"
 
 
 def test_rollback_line_names_the_previous_sha_or_says_there_is_none() -> None:
-    assert "rollback api --to " + "a" * 40 in "\n".join(compose.watch_lines(view(), [], T))
-    first = "\n".join(compose.watch_lines(view(base_sha=None), [], T))
+    assert "rollback api --to " + "a" * 40 in "\n".join(map(mrkdwn, compose.watch_lines(view(), [], T)))
+    first = "\n".join(map(mrkdwn, compose.watch_lines(view(base_sha=None), [], T)))
     assert "knows no earlier deploy" in first and "PREVIOUS_SHA" not in first
 
 
@@ -80,17 +81,16 @@ def test_footer_separates_watching_from_something_wrong() -> None:
     v = view()
     acks = (Ack(7, "U1", "Ana Lima", T, AckKind.WATCHING), Ack(7, "U2", "Bruno", T, AckKind.WRONG))
     footer = compose.ack_footer(DeployView(**{**v.__dict__, "acks": acks}))
-    assert footer == ("⚠️ Something's wrong, says Bruno", "👀 Watching: Ana Lima (10:00 UTC)")
+    assert footer == (text("⚠️ Something's wrong, says Bruno"), text("👀 Watching: Ana Lima (10:00 UTC)"))
 
 
 def test_status_lines_follow_the_lifecycle() -> None:
-    assert compose.status_line(view()) == "🚀 Going out now"
-    assert compose.status_line(view(status=DeployStatus.PROGRESSING, percent=25, stage="canary")) == (
+    assert compose.status_line(view()) == text("🚀 Going out now")
+    assert compose.status_line(view(status=DeployStatus.PROGRESSING, percent=25, stage="canary")) == text(
         "🚦 Rolling out — 25% of traffic (stage: canary)"
     )
-    assert (
-        compose.status_line(view(status=DeployStatus.FAILED, message="health check"))
-        == "❌ Deploy failed: health check"
+    assert compose.status_line(view(status=DeployStatus.FAILED, message="health check")) == text(
+        "❌ Deploy failed: health check"
     )
 
 
@@ -130,22 +130,24 @@ def watched(verdict: object, outcome: object, *, finished: bool = False) -> Depl
 
 
 def test_health_shows_in_the_status_line_and_a_failure_gets_its_own_message() -> None:
-    from shepherd.domain.notify import verdict_message
+    from shepherd.domain.notify import Field, strong, verdict_message
     from shepherd.domain.watch import Outcome, Verdict
 
     running = watched(Verdict.RUNNING, Outcome.PASS)
-    assert compose.status_line(running).endswith("🔎 Health: watching 1 check, no problem so far")
+    assert mrkdwn(compose.status_line(running)).endswith("🔎 Health: watching 1 check, no problem so far")
     assert verdict_message(running) is None
     failing = watched(Verdict.FAIL, Outcome.FAIL)
-    assert "🔥 Health: failing — error ratio: error ratio 0.4% → 3.1% (×7.8)" in compose.status_line(failing)
+    status = mrkdwn(compose.status_line(failing))
+    assert "🔥 Health: failing — error ratio: error ratio 0.4% → 3.1% (×7.8)" in status
     message = verdict_message(failing)
-    assert message is not None and "1 check failing" in message.title
-    assert "*error ratio* (critical): error ratio 0.4% → 3.1% (×7.8)" in message.sections[0].lines
+    assert message is not None and "1 check failing" in mrkdwn(message.title)
+    reason = text("error ratio 0.4% → 3.1% (×7.8)")
+    assert Field(strong("error ratio") + " (critical)", reason) in message.sections[0].lines
     clear = watched(Verdict.PASS, Outcome.PASS, finished=True)
-    assert "💚 Health: all clear after 1 hour (1 check passed)" in compose.status_line(clear)
+    assert "💚 Health: all clear after 1 hour (1 check passed)" in mrkdwn(compose.status_line(clear))
     unsure = watched(Verdict.INCONCLUSIVE, Outcome.NODATA, finished=True)
     unsure_message = verdict_message(unsure)
-    assert unsure_message is not None and "misconfiguration" in unsure_message.sections[1].lines[0]
+    assert unsure_message is not None and "misconfiguration" in mrkdwn(unsure_message.sections[1].lines[0])
 
 
 def test_chart_is_a_png() -> None:

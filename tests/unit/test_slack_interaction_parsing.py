@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 import pytest
 
 from shepherd.adapters.inbound.github import PayloadError
-from shepherd.adapters.inbound.slack import parse_interaction, verify_slack_signature
+from shepherd.adapters.slack.interactions import parse_interaction
+from shepherd.adapters.slack.signature import verify_slack_signature
 from tests.support import payload_path
 
 

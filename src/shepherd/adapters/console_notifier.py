@@ -11,7 +11,18 @@ from rich.console import Console
 from rich.panel import Panel
 
 from shepherd.domain.errors import NotifierRejected
-from shepherd.domain.notify import Image, Message, MessageRef, Tone, plain
+from shepherd.domain.notify import (
+    CodeBlock,
+    Field,
+    Image,
+    Inline,
+    Line,
+    Link,
+    Mention,
+    Message,
+    MessageRef,
+    Tone,
+)
 
 _STYLES = {
     Tone.INFO: "blue",
@@ -68,28 +79,53 @@ class ConsoleNotifier:
     ) -> MessageRef | None:
         return None  # printing cannot half-fail
 
-    def lookup_user(self, email: str) -> str | None:
-        # Not an answer ("nobody has it"), so nothing is cached: a Slack token set later looks again.
-        raise NotifierRejected("no_slack", "no Slack token: only people with a slack_user_id get DMs")
-
     def _print(self, message: Message, heading: str, *, full: bool) -> None:
-        lines = [f"[bold]{_esc(plain(message.title))}[/]"]
+        lines = [f"[bold]{rendered(message.title)}[/]"]
         if message.status:
-            lines.append(_esc(plain(message.status)))
+            lines.append(rendered(message.status))
         if full:
             for section in message.sections:
                 if section.heading:
-                    lines.append(f"\n[bold]{_esc(plain(section.heading))}[/]")
-                lines += [f"  {_esc(plain(line))}" for line in section.lines]
+                    lines.append(f"\n[bold]{rendered(section.heading)}[/]")
+                lines += [f"  {rendered(line)}" for line in section.lines]
             if message.overflow:
-                lines.append(f"  {_esc(message.overflow[0])}: {message.overflow[1]}")
+                lines.append(f"  {_esc(message.overflow.label)}: {_esc(message.overflow.url)}")
             if message.buttons:
                 lines.append("\n" + "  ".join(f"[reverse] {_esc(b.label)} [/]" for b in message.buttons))
         if message.footer:
-            lines.append(f"[dim]{_esc(plain(' · '.join(message.footer)))}[/]")
+            lines.append(f"[dim]{' · '.join(rendered(f) for f in message.footer)}[/]")
         self._console.print(
             Panel("\n".join(lines), title=heading, title_align="left", border_style=_STYLES[message.tone])
         )
+
+
+class ConsoleUserLookup:
+    """Without a Slack token nobody can be looked up by email."""
+
+    def user_id(self, email: str) -> str | None:
+        # Not an answer ("nobody has it"), so nothing is cached: a Slack token set later looks again.
+        raise NotifierRejected("no_slack", "no Slack token: only people with a slack_user_id get DMs")
+
+
+def rendered(line: Line) -> str:
+    """Neutral text as rich console markup: links as `label (url)`, mentions as `@Name`."""
+    if isinstance(line, Field):
+        return f"{rendered(line.label)}: {rendered(line.value)}"
+    if isinstance(line, CodeBlock):
+        return "\n".join(f"    [cyan]{_esc(row)}[/]" if row else "" for row in line.text.splitlines())
+    return "".join(_part(part) for part in line.parts)
+
+
+def _part(part: Inline) -> str:
+    if isinstance(part, Link):
+        return f"{_esc(part.label)} ({_esc(part.url)})"
+    if isinstance(part, Mention):
+        return f"@{_esc(part.name)}"
+    styles = [
+        name for name, on in (("bold", part.strong), ("italic", part.emphasis), ("cyan", part.code)) if on
+    ]
+    words = _esc(part.text)
+    return f"[{' '.join(styles)}]{words}[/]" if styles and words else words
 
 
 def _where(target: str) -> str:

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 
+from shepherd.adapters.http_errors import from_response
 from shepherd.adapters.metrics_http import (
     QueryContext,
     describe_url,
     epoch_seconds,
     finite,
     json_body,
-    seconds_header,
     send_get,
     snippet,
 )
@@ -75,12 +75,14 @@ def _checked_body(response: httpx.Response, ctx: QueryContext) -> dict[str, Any]
     body = json_body(response)
     status = response.status_code
     problem = f"HTTP {status}: {_errors_of(body) or snippet(response) or 'empty answer'}"
-    if status == 429:
-        reset = seconds_header(response, "X-RateLimit-Reset")
+    # Datadog says when its window resets, not Retry-After.
+    answer = from_response(response, wait_header="X-RateLimit-Reset")
+    if answer is not None and answer.rate_limited:
+        reset = answer.retry_after
         when = f"resets in {reset:g}s" if reset is not None else "no X-RateLimit-Reset given"
         limit = response.headers.get("X-RateLimit-Name") or "query"
         raise ctx.unavailable(f"rate limited ({limit} limit; {when})", retry_after=reset)
-    if status >= 500 or status == 408:
+    if answer is not None and answer.transient:
         raise ctx.unavailable(problem)
     if status in (401, 403):
         raise ctx.error(f"refused the API/application key or its permissions (timeseries_query): {problem}")

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from shepherd.adapters.http_errors import from_exception
 from shepherd.domain.watch import MetricsError, MetricsUnavailable
 
 # Enough of an error page to recognise it; a proxy's HTML page should not fill a Slack message.
@@ -68,15 +69,10 @@ def send_get(
     """One GET; transport trouble becomes MetricsUnavailable, a misconfiguration MetricsError."""
     try:
         return client.get(url, params=params, headers=headers, timeout=timeout)
-    except httpx.TimeoutException as exc:
-        raise ctx.unavailable(f"no answer within {timeout:g}s ({type(exc).__name__})") from None
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         # A wrong URL stays wrong: retrying would only delay telling someone.
-        raise ctx.error(f"bad URL: {exc}") from None
-    except (httpx.NetworkError, httpx.ProxyError, httpx.RemoteProtocolError) as exc:
-        raise ctx.unavailable(f"unreachable: {exc or type(exc).__name__}") from None
-    except httpx.HTTPError as exc:
-        raise ctx.error(f"request failed: {exc or type(exc).__name__}") from None
+        problem = from_exception(exc, timeout=timeout)
+        raise (ctx.unavailable(problem.reason) if problem.transient else ctx.error(problem.reason)) from None
 
 
 def json_body(response: httpx.Response) -> Any:
@@ -93,16 +89,6 @@ def snippet(response: httpx.Response) -> str:
         return f"redirected to {response.headers.get('Location', '?')} (point the URL there)"
     text = " ".join(response.text.split())
     return text if len(text) <= _SNIPPET else text[: _SNIPPET - 1] + "…"
-
-
-def seconds_header(response: httpx.Response, name: str) -> float | None:
-    """A header holding a number of seconds (Retry-After, X-RateLimit-Reset), if it does."""
-    raw = response.headers.get(name)
-    try:
-        value = float(raw) if raw is not None else None
-    except ValueError:
-        return None
-    return value if value is not None and math.isfinite(value) and value >= 0 else None
 
 
 def finite(raw: object) -> float | None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from shepherd.adapters.metrics_http import describe_url, json_body, redact, seconds_header, snippet
+from shepherd.adapters.http_errors import Failure, from_exception, from_response
+from shepherd.adapters.metrics_http import describe_url, json_body, redact, snippet
 from shepherd.domain.alerts import PageEvent, pagerduty_body
 from shepherd.domain.errors import PagerRateLimited, PagerRejected, PagerUnavailable
 
@@ -20,8 +21,6 @@ log = logging.getLogger("shepherd.pagerduty")
 
 # PagerDuty sends no Retry-After with its 429 and advises backing off "a few minutes".
 DEFAULT_RETRY_AFTER = 60.0
-# Answers that say "not now" rather than "never": request timeout, too early.
-_TRANSIENT_4XX = frozenset({408, 425})
 
 
 class PagerDutyEvents:
@@ -40,18 +39,11 @@ class PagerDutyEvents:
         secrets = (event.routing_key,)
         try:
             response = self._client.post(self._url, json=pagerduty_body(event), timeout=self._timeout)
-        except httpx.TimeoutException as exc:
-            raise PagerUnavailable(
-                f"{what}: no answer within {self._timeout:g}s ({type(exc).__name__})"
-            ) from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise PagerRejected(redact(f"{what}: bad URL: {exc}", secrets)) from None
-        except httpx.TransportError as exc:
-            problem = redact(str(exc) or type(exc).__name__, secrets)
-            raise PagerUnavailable(f"{what}: unreachable: {problem}") from None
-        except httpx.HTTPError as exc:  # anything else httpx may raise: keep the page alive
-            problem = redact(str(exc) or type(exc).__name__, secrets)
-            raise PagerUnavailable(f"{what}: request failed: {problem}") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # Anything unforeseen counts as transient: keep the page alive.
+            problem = from_exception(exc, timeout=self._timeout, unknown=Failure.TRANSIENT)
+            message = redact(f"{what}: {problem.reason}", secrets)
+            raise (PagerUnavailable(message) if problem.transient else PagerRejected(message)) from None
         dedup_key = _accepted(response, what, secrets)
         log.info("%s: accepted (HTTP %s)", what, response.status_code)
         return dedup_key or event.dedup_key
@@ -65,7 +57,8 @@ def _accepted(response: httpx.Response, what: str, secrets: tuple[str, ...]) -> 
     """The dedup key PagerDuty answered with; raises for every answer but success."""
     status = response.status_code
     body = json_body(response)
-    if 200 <= status < 300:
+    problem = from_response(response)
+    if problem is None:
         if not isinstance(body, dict) or body.get("status") != "success":
             # Something answered, but not the Events API: a page would be lost without a word.
             detail = redact(snippet(response) or "empty answer", secrets)
@@ -74,10 +67,10 @@ def _accepted(response: httpx.Response, what: str, secrets: tuple[str, ...]) -> 
             )
         key = body.get("dedup_key")
         return key if isinstance(key, str) and key else None
-    if status == 429:
-        retry_after = seconds_header(response, "Retry-After") or DEFAULT_RETRY_AFTER
+    if problem.rate_limited:
+        retry_after = problem.retry_after or DEFAULT_RETRY_AFTER
         raise PagerRateLimited(retry_after, f"{what}: rate limited (HTTP 429); retry after {retry_after:g}s")
-    if status >= 500 or status in _TRANSIENT_4XX:
+    if problem.transient:
         detail = redact(snippet(response) or "empty answer", secrets)
         raise PagerUnavailable(f"{what}: HTTP {status}: {detail}")
     if status == 400:

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 
+from shepherd.adapters.http_errors import Failure, from_response
 from shepherd.adapters.metrics_http import (
     QueryContext,
     describe_url,
     epoch_seconds,
     finite,
     json_body,
-    seconds_header,
     send_get,
     snippet,
     url_password,
@@ -117,8 +117,11 @@ def _checked_body(response: httpx.Response, ctx: QueryContext) -> dict[str, Any]
     else:
         error_type = ""
         problem = f"HTTP {status}: {snippet(response) or 'empty answer'}"
-    if status == 429 or status >= 500 or error_type in _TRANSIENT_ERROR_TYPES:
-        raise ctx.unavailable(problem, retry_after=seconds_header(response, "Retry-After"))
+    answer = from_response(response)
+    if (
+        answer is not None and answer.failure is not Failure.PERMANENT
+    ) or error_type in _TRANSIENT_ERROR_TYPES:
+        raise ctx.unavailable(problem, retry_after=answer.retry_after if answer else None)
     if status in (401, 403):
         raise ctx.error(f"refused (HTTP {status}), check the URL and credentials: {problem}")
     if failed or not 200 <= status < 300:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from shepherd.adapters.http_errors import from_response
 from shepherd.domain.incidents import WEBHOOK_OUTPUT_CHARS, RollbackResult
 
 KILL_GRACE_SECONDS = 5.0  # after SIGTERM to the process group, before SIGKILL
@@ -49,7 +50,11 @@ class SubprocessRollbackRunner:
     def call_webhook(
         self, *, method: str, url: str, headers: Mapping[str, str], body: str | None, timeout: float
     ) -> RollbackResult:
-        """2xx is success; the status and the start of the response body are the output."""
+        """2xx is success; the status and the start of the response body are the output.
+
+        A redirect is not followed (the headers carry tokens) and counts as a failure, as a
+        4xx or 5xx does; nothing is retried: whoever asked sees the answer and decides.
+        """
         try:
             with httpx.Client(timeout=timeout, follow_redirects=False) as client:
                 response = client.request(
@@ -66,7 +71,7 @@ class SubprocessRollbackRunner:
         output = f"HTTP {response.status_code} {response.reason_phrase}".rstrip() + (
             f"\n{text}" if text else ""
         )
-        return RollbackResult(response.is_success, response.status_code, output)
+        return RollbackResult(from_response(response) is None, response.status_code, output)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> bytes:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from shepherd.domain.alerts import StoredAlert
 from shepherd.domain.errors import NotifierRejected
 from shepherd.domain.jobs import JobKind, NewJob
-from shepherd.domain.notify import Message, Section, Tone, link
+from shepherd.domain.notify import Message, Section, Tone, join, link, text
 from shepherd.domain.text import duration
 from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.ports import Notifier
@@ -32,16 +32,16 @@ class NoteDeps:
 
 def quiet_note(stored: StoredAlert, window_minutes: float) -> Message:
     alert = stored.alert
-    links = " · ".join(link(x.kind, x.url) for x in alert.links if x.url)
-    text = (
+    links = join((link(x.url, x.kind) for x in alert.links if x.url), " · ")
+    said = text(
         f"{alert.name} is firing on {alert.service} ({alert.severity.value}): {alert.summary}. "
         f"No deploy of {alert.service} in the {duration(window_minutes)} before it, so Shepherd paged nobody."
     )
     return Message(
-        title=f"🔕 {alert.name} on {alert.service}: no recent deploy",
-        text=text,
+        title=text(f"🔕 {alert.name} on {alert.service}: no recent deploy"),
+        text=said,
         tone=Tone.INFO,
-        sections=(Section(None, (text, links) if links else (text,)),),
+        sections=(Section(None, (said, links) if links else (said,)),),
     )
 
 

@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 from shepherd.domain.changes import PeopleDirectory
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.deploys import DeployPerson
-from shepherd.domain.errors import NotifierRateLimited, NotifierRejected
-from shepherd.domain.jobs import RetryLater
+from shepherd.domain.errors import NotifierRejected
 from shepherd.domain.notify import Owner, Recipient
-from shepherd.services.ports import Notifier, UnitOfWork, UnitOfWorkFactory
+from shepherd.services.ports import UnitOfWork, UnitOfWorkFactory, UserLookup
 
 log = logging.getLogger("shepherd.identity")
 FOUND_TTL = timedelta(hours=24)
@@ -22,7 +21,7 @@ MISSING_TTL = timedelta(hours=1)  # a new hire shows up within the hour
 @dataclass
 class SlackDirectory:
     config: ShepherdConfig
-    notifier: Notifier
+    users: UserLookup
     uow_factory: UnitOfWorkFactory
     now: datetime
 
@@ -59,10 +58,9 @@ class SlackDirectory:
             user_id, at = cached
             if self.now - at < (FOUND_TTL if user_id else MISSING_TTL):
                 return user_id
+        # A rate limit propagates: it is a RetryLater, and the job runner waits it out.
         try:
-            user_id = self.notifier.lookup_user(email)
-        except NotifierRateLimited as exc:
-            raise RetryLater(exc.retry_after, "Slack rate limit on users.lookupByEmail") from exc
+            user_id = self.users.user_id(email)
         except NotifierRejected as exc:
             # missing_scope / invalid_auth: a setup problem, not an answer; do not cache it.
             level = logging.DEBUG if exc.code == "no_slack" else logging.WARNING

@@ -28,7 +28,7 @@ from shepherd.domain.notify import (
 )
 from shepherd.services.identity import SlackDirectory
 from shepherd.services.jobs import HandlerRegistry, JobContext
-from shepherd.services.ports import ChartRenderer, Notifier, UnitOfWork
+from shepherd.services.ports import ChartRenderer, Notifier, UnitOfWork, UserLookup
 
 log = logging.getLogger("shepherd.notify")
 
@@ -49,6 +49,7 @@ def sync_job(deploy_id: int, run_at: datetime | None = None) -> NewJob:
 class NotifyDeps:
     config: ShepherdConfig
     notifier: Notifier
+    users: UserLookup
     public_url: str
     charts: ChartRenderer | None = None
 
@@ -97,7 +98,7 @@ def load_view(ctx: JobContext, deps: NotifyDeps, deploy_id: int) -> DeployView |
     if service is None:
         log.warning("deploy %s: service %s is no longer configured; no messages", deploy_id, deploy.service)
         return None
-    directory = SlackDirectory(deps.config, deps.notifier, ctx.uow_factory, ctx.now())
+    directory = SlackDirectory(deps.config, deps.users, ctx.uow_factory, ctx.now())
     return DeployView(
         deploy=deploy,
         service=service,

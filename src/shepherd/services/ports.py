@@ -213,8 +213,16 @@ class Notifier(Protocol):
         """A message posted with this key since then (to settle a post of unknown outcome)."""
         ...
 
-    def lookup_user(self, email: str) -> str | None:
-        """The platform user id for an email, None when nobody has it."""
+
+class UserLookup(Protocol):
+    """Who a person is on the chat platform, found by email."""
+
+    def user_id(self, email: str) -> str | None:
+        """Their user id; None when nobody has this email.
+
+        Raises NotifierRejected when it cannot tell (no token, a missing scope): not an answer,
+        so not to be cached. A rate limit (RateLimited) is a RetryLater for the job to wait out.
+        """
         ...
 
 

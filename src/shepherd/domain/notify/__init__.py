@@ -2,22 +2,26 @@
 
 from shepherd.domain.notify.compose import ACK, ROLLBACK, WRONG
 from shepherd.domain.notify.health import verdict_message
-from shepherd.domain.notify.messages import (
-    LINK_RE,
-    MENTION_RE,
-    Button,
-    Confirm,
-    Image,
-    Message,
-    MessageRef,
-    Section,
-    Tone,
-    link,
-    mention,
-    plain,
-)
+from shepherd.domain.notify.messages import Button, Confirm, Image, Message, MessageRef, Section, Tone
 from shepherd.domain.notify.planning import Desired, plan
 from shepherd.domain.notify.records import UPDATABLE, Ack, AckKind, Kind, Notification, State
+from shepherd.domain.notify.spans import (
+    CodeBlock,
+    Field,
+    Inline,
+    Line,
+    Link,
+    Mention,
+    Span,
+    Text,
+    code,
+    emphasis,
+    join,
+    link,
+    mention,
+    strong,
+    text,
+)
 from shepherd.domain.notify.view import (
     DeployView,
     Owner,
@@ -29,19 +33,23 @@ from shepherd.domain.notify.view import (
 
 __all__ = [
     "ACK",
-    "LINK_RE",
-    "MENTION_RE",
     "ROLLBACK",
     "UPDATABLE",
     "WRONG",
     "Ack",
     "AckKind",
     "Button",
+    "CodeBlock",
     "Confirm",
     "DeployView",
     "Desired",
+    "Field",
     "Image",
+    "Inline",
     "Kind",
+    "Line",
+    "Link",
+    "Mention",
     "Message",
     "MessageRef",
     "Notification",
@@ -49,13 +57,19 @@ __all__ = [
     "PageView",
     "Recipient",
     "Section",
+    "Span",
     "State",
+    "Text",
     "Tone",
+    "code",
+    "emphasis",
     "guide_links",
+    "join",
     "link",
     "mention",
     "placeholder_values",
-    "plain",
     "plan",
+    "strong",
+    "text",
     "verdict_message",
 ]

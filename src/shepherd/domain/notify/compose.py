@@ -6,8 +6,9 @@ from datetime import datetime
 
 from shepherd.domain.config import render_template
 from shepherd.domain.deploys import AttributionState, Change, DeployEvent, DeployStatus
-from shepherd.domain.notify.messages import Button, Message, Section, Tone, link, mention
+from shepherd.domain.notify.messages import Button, Message, Section, Tone
 from shepherd.domain.notify.records import AckKind
+from shepherd.domain.notify.spans import Line, Link, Text, code, join, link, mention, text
 from shepherd.domain.notify.view import DeployView, Recipient
 from shepherd.domain.text import duration, plural
 from shepherd.domain.watch import Outcome, Verdict
@@ -26,25 +27,25 @@ _TONES = {
 }
 
 
-def status_line(view: DeployView) -> str:
+def status_line(view: DeployView) -> Text:
     deploy = view.deploy
     if deploy.status is DeployStatus.STARTED:
-        text = "🚀 Going out now"
+        words = "🚀 Going out now"
     elif deploy.status is DeployStatus.PROGRESSING:
         share = f" — {deploy.percent}% of traffic" if deploy.percent is not None else ""
-        text = f"🚦 Rolling out{share}"
+        words = f"🚦 Rolling out{share}"
     elif deploy.status is DeployStatus.SUCCEEDED:
-        text = "✅ Live everywhere"
+        words = "✅ Live everywhere"
     elif deploy.status is DeployStatus.FAILED:
-        text = "❌ Deploy failed"
+        words = "❌ Deploy failed"
     else:
-        text = "↩️ Rolled back"
+        words = "↩️ Rolled back"
     if deploy.stage:
-        text += f" (stage: {deploy.stage})"
+        words += f" (stage: {deploy.stage})"
     if deploy.message and deploy.status in (DeployStatus.FAILED, DeployStatus.ROLLED_BACK):
-        text += f": {deploy.message}"
+        words += f": {deploy.message}"
     health = health_line(view)
-    return f"{text}\n{health}" if health else text
+    return text(f"{words}\n{health}" if health else words)
 
 
 def health_line(view: DeployView) -> str | None:
@@ -77,52 +78,52 @@ def tone(view: DeployView) -> Tone:
     return _TONES[view.deploy.status]
 
 
-def change_line(view: DeployView, change: Change, *, with_author: bool = False) -> str:
-    subject = change.subject
+def change_line(view: DeployView, change: Change, *, with_author: bool = False) -> Text:
+    subject = text(change.subject)
     if change.pr_number is not None:
         url = view.pr_url(change.pr_number)
-        pr = link(f"#{change.pr_number}", url) if url else f"#{change.pr_number}"
+        pr = link(url, f"#{change.pr_number}") if url else text(f"#{change.pr_number}")
         squash = f"(#{change.pr_number})"
         # a squash subject already ends in "(#N)": link that instead of adding another
         subject = (
-            f"{subject.removesuffix(squash).rstrip()} ({pr})"
-            if subject.endswith(squash)
-            else f"{subject} {pr}"
+            text(change.subject.removesuffix(squash).rstrip(), " (", pr, ")")
+            if change.subject.endswith(squash)
+            else text(change.subject, " ", pr)
         )
-    line = f"`{change.sha[:7]}` {subject}"
+    line = text(code(change.sha[:7]), " ", subject)
     if with_author:
         line += f" — {change.author.name}"
     return line
 
 
-def watch_lines(view: DeployView, changes: list[Change], now: datetime) -> tuple[str, ...]:
-    lines = [link(g.title, view.render(g.url, now)) for g in view.guides_for(changes)]
-    lines.append(link("Old vs new, side by side", view.compare_url))
+def watch_lines(view: DeployView, changes: list[Change], now: datetime) -> tuple[Line, ...]:
+    lines = [link(view.render(g.url, now), g.title) for g in view.guides_for(changes)]
+    lines.append(link(view.compare_url, "Old vs new, side by side"))
     lines.append(_rollback_line(view, now))
     return tuple(line for line in lines if line)
 
 
-def _rollback_line(view: DeployView, now: datetime) -> str:
+def _rollback_line(view: DeployView, now: datetime) -> Text:
     rollback = view.service.rollback
     previous = view.deploy.base_sha or view.deploy.previous_sha
     if rollback is None:
-        return ""
+        return Text()
     if previous is None:
-        return "Roll back: Shepherd knows no earlier deploy of this service here to go back to."
+        return text("Roll back: Shepherd knows no earlier deploy of this service here to go back to.")
     if rollback.command:
         values = {**view.placeholder_values(now), "rollback_sha": previous}
-        return f"Roll back: `{render_template(rollback.command, values)}`"
-    return f"Roll back: the service's rollback webhook, to `{previous[:12]}`"
+        return text("Roll back: ", code(render_template(rollback.command, values)))
+    return text("Roll back: the service's rollback webhook, to ", code(previous[:12]))
 
 
-def ack_footer(view: DeployView) -> tuple[str, ...]:
+def ack_footer(view: DeployView) -> tuple[Text, ...]:
     watching = [a for a in view.acks if a.kind is AckKind.WATCHING]
     wrong = [a for a in view.acks if a.kind is AckKind.WRONG]
-    lines = [f"⚠️ Something's wrong, says {', '.join(a.name for a in wrong)}"] if wrong else []
+    lines = [text(f"⚠️ Something's wrong, says {', '.join(a.name for a in wrong)}")] if wrong else []
     if not watching:
-        return (*lines, "Nobody has said they are watching yet.")
+        return (*lines, text("Nobody has said they are watching yet."))
     names = ", ".join(f"{a.name} ({a.acked_at:%H:%M} UTC)" for a in watching)
-    return (*lines, f"👀 Watching: {names}")
+    return (*lines, text(f"👀 Watching: {names}"))
 
 
 def buttons(view: DeployView) -> tuple[Button, ...]:
@@ -133,9 +134,9 @@ def buttons(view: DeployView) -> tuple[Button, ...]:
     )
 
 
-def who(view: DeployView, recipient: Recipient) -> str:
+def who(view: DeployView, recipient: Recipient) -> Text:
     if not recipient.slack_user:
-        return f"{recipient.name} ({recipient.person.ref.email}) — not on Slack"
+        return text(f"{recipient.name} ({recipient.person.ref.email}) — not on Slack")
     failed = view.dm_errors.get(recipient.key)
     return mention(recipient.name, recipient.slack_user) + (f" (DM failed: {failed})" if failed else "")
 
@@ -145,17 +146,19 @@ def author_dm(view: DeployView, recipient: Recipient, now: datetime) -> Message:
     listed = [change_line(view, c) for c in mine[:MAX_LISTED]]
     more = len(recipient.person.change_shas) - len(listed)
     return Message(
-        title=f"Your change is going out: {view.where}",
-        text=f"Your {plural(len(recipient.person.change_shas), 'change')} in {view.where}: going out now",
+        title=text(f"Your change is going out: {view.where}"),
+        text=text(
+            f"Your {plural(len(recipient.person.change_shas), 'change')} in {view.where}: going out now"
+        ),
         tone=tone(view),
         status=status_line(view),
         sections=(
-            Section("Your changes in this deploy", tuple(listed)),
-            Section("What to watch", watch_lines(view, mine, now)),
+            Section(text("Your changes in this deploy"), tuple(listed)),
+            Section(text("What to watch"), watch_lines(view, mine, now)),
         ),
         buttons=buttons(view),
         footer=ack_footer(view),
-        overflow=(f"+{plural(more, 'more change')}", view.deploy_url) if more > 0 else None,
+        overflow=Link(view.deploy_url, f"+{plural(more, 'more change')}") if more > 0 else None,
     )
 
 
@@ -167,11 +170,11 @@ def merger_dm(view: DeployView, recipient: Recipient, now: datetime) -> Message:
     prs = ", ".join(f"#{n}" for n in merged)
     by = f" by {', '.join(authors)}" if authors else ""
     return Message(
-        title=f"You merged {prs}{by}; it is going out now",
-        text=f"You merged {prs}{by}; it is going out now in {view.where}",
+        title=text(f"You merged {prs}{by}; it is going out now"),
+        text=text(f"You merged {prs}{by}; it is going out now in {view.where}"),
         tone=tone(view),
         status=status_line(view),
-        sections=(Section("What to watch", watch_lines(view, list(view.changes), now)),),
+        sections=(Section(text("What to watch"), watch_lines(view, list(view.changes), now)),),
         buttons=buttons(view),
         footer=ack_footer(view),
     )
@@ -179,20 +182,20 @@ def merger_dm(view: DeployView, recipient: Recipient, now: datetime) -> Message:
 
 def channel_summary(view: DeployView, now: datetime) -> Message:
     deploy = view.deploy
-    title = f"{view.where}: `{deploy.sha[:7]}`"
+    title = text(f"{view.where}: ", code(deploy.sha[:7]))
     sections, overflow = _people_sections(view)
-    notes = tuple(deploy.attribution_notes)
+    notes = list(deploy.attribution_notes)
     if deploy.attribution_state is AttributionState.FAILED:
-        notes = (f"Could not tell what is in this deploy: {deploy.attribution_error}", *notes)
+        notes.insert(0, f"Could not tell what is in this deploy: {deploy.attribution_error}")
     if notes:
-        sections.append(Section("Notes", notes))
+        sections.append(Section(text("Notes"), tuple(text(n) for n in notes)))
     if deploy.total_changes:
-        sections.append(Section("What to watch", watch_lines(view, list(view.changes), now)))
+        sections.append(Section(text("What to watch"), watch_lines(view, list(view.changes), now)))
     count = plural(deploy.total_changes or 0, "change")
     authors = sum(1 for r in view.people if r.is_author)
     return Message(
         title=title,
-        text=f"{view.where}: {count} by {plural(authors, 'person', 'people')} going out",
+        text=text(f"{view.where}: {count} by {plural(authors, 'person', 'people')} going out"),
         tone=tone(view),
         status=status_line(view),
         sections=tuple(sections),
@@ -202,7 +205,7 @@ def channel_summary(view: DeployView, now: datetime) -> Message:
     )
 
 
-def _people_sections(view: DeployView) -> tuple[list[Section], tuple[str, str] | None]:
+def _people_sections(view: DeployView) -> tuple[list[Section], Link | None]:
     sections: list[Section] = []
     shown: set[str] = set()  # a co-authored change appears under each of its authors
     for recipient in view.people:
@@ -213,38 +216,40 @@ def _people_sections(view: DeployView) -> tuple[list[Section], tuple[str, str] |
         sections.append(Section(who(view, recipient), tuple(change_line(view, c) for c in mine)))
     mergers = [r for r in view.people if not r.is_author]
     if mergers:
-        sections.append(Section("Merged by", tuple(who(view, r) for r in mergers)))
+        sections.append(Section(text("Merged by"), tuple(who(view, r) for r in mergers)))
     hidden = (view.deploy.total_changes or 0) - len(shown)
-    overflow = (f"+{plural(hidden, 'more change')}", view.deploy_url) if hidden > 0 else None
+    overflow = Link(view.deploy_url, f"+{plural(hidden, 'more change')}") if hidden > 0 else None
     return sections, overflow
 
 
 def stage_reply(view: DeployView, event: DeployEvent) -> Message:
     if event.status is DeployStatus.PROGRESSING:
         share = f"{event.percent}% of traffic" if event.percent is not None else "progressing"
-        text = f"🚦 {share}" + (f" (stage: {event.stage})" if event.stage else "")
+        words = f"🚦 {share}" + (f" (stage: {event.stage})" if event.stage else "")
     elif event.status is DeployStatus.SUCCEEDED:
-        text = "✅ Deploy succeeded: live everywhere"
+        words = "✅ Deploy succeeded: live everywhere"
     elif event.status is DeployStatus.FAILED:
-        text = "❌ Deploy failed" + (f": {event.message}" if event.message else "")
+        words = "❌ Deploy failed" + (f": {event.message}" if event.message else "")
     else:
-        text = "↩️ Rolled back" + (f": {event.message}" if event.message else "")
-    return Message(title=text, text=text, tone=_TONES[event.status])
+        words = "↩️ Rolled back" + (f": {event.message}" if event.message else "")
+    return Message(title=text(words), text=text(words), tone=_TONES[event.status])
 
 
 def reminder(view: DeployView, recipient: Recipient) -> Message:
     since = duration(view.policy.ack_minutes)
     return Message(
-        title=f"⏰ Is anyone watching {view.where} `{view.deploy.sha[:7]}`?",
-        text=f"Your change in {view.where} is out for {since}; nobody said they are watching",
+        title=text(f"⏰ Is anyone watching {view.where} ", code(view.deploy.sha[:7]), "?"),
+        text=text(f"Your change in {view.where} is out for {since}; nobody said they are watching"),
         tone=Tone.WARNING,
         sections=(
             Section(
                 None,
                 (
-                    f"Your change has been going out for {since} and nobody has said they are "
-                    "watching. Please take a look and press “I'm watching”.",
-                    link("Old vs new, side by side", view.compare_url),
+                    text(
+                        f"Your change has been going out for {since} and nobody has said they are "
+                        "watching. Please take a look and press “I'm watching”."
+                    ),
+                    link(view.compare_url, "Old vs new, side by side"),
                 ),
             ),
         ),
@@ -253,20 +258,20 @@ def reminder(view: DeployView, recipient: Recipient) -> Message:
 
 
 def escalation(view: DeployView) -> Message:
-    owners = [mention(o.name, o.slack_user) if o.slack_user else o.name for o in view.owners]
-    names = ", ".join(owners) if owners else "service owners (none configured)"
+    owners = [mention(o.name, o.slack_user) if o.slack_user else text(o.name) for o in view.owners]
+    names = join(owners) if owners else text("service owners (none configured)")
     since = duration(view.policy.escalate_minutes)
     return Message(
-        title=f"🚨 Nobody is watching {view.where} `{view.deploy.sha[:7]}`",
-        text=f"No author acknowledged {view.where} within {since}",
+        title=text(f"🚨 Nobody is watching {view.where} ", code(view.deploy.sha[:7])),
+        text=text(f"No author acknowledged {view.where} within {since}"),
         tone=Tone.DANGER,
         sections=(
             Section(
                 None,
                 (
-                    f"{names}: deploy {view.id} of {view.where} went out {since} ago and no one "
+                    names + f": deploy {view.id} of {view.where} went out {since} ago and no one "
                     "has said they are watching it.",
-                    link("Deploy details", view.deploy_url) + " · " + link("Old vs new", view.compare_url),
+                    link(view.deploy_url, "Deploy details") + " · " + link(view.compare_url, "Old vs new"),
                 ),
             ),
         ),
@@ -276,10 +281,10 @@ def escalation(view: DeployView) -> Message:
 
 
 def something_wrong(view: DeployView, name: str) -> Message:
-    text = f"⚠️ {name} says something is wrong with {view.where}"
+    says = text(f"⚠️ {name} says something is wrong with {view.where}")
     return Message(
-        title=text,
-        text=text,
+        title=says,
+        text=says,
         tone=Tone.DANGER,
-        sections=(Section(None, (link("Old vs new", view.compare_url),)),),
+        sections=(Section(None, (link(view.compare_url, "Old vs new"),)),),
     )

@@ -1,18 +1,15 @@
 """Neutral messages: what to say, not how Slack or a console shows it.
 
-Text may carry two bits of markup that each sink renders its own way:
-`[label](https://url)` for a link and `@[Name](U0123ABC)` for a mention.
+Their text is `spans.Text` (words, emphasis, links, mentions): each sink renders it its own way.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-LINK_RE = re.compile(r"(?<!@)\[([^\]]+)\]\(([^)\s]+)\)")
-MENTION_RE = re.compile(r"@\[([^\]]+)\]\(([UW][A-Z0-9]+)\)")
+from shepherd.domain.notify.spans import Line, Link, Text
 
 
 class Tone(StrEnum):
@@ -25,8 +22,8 @@ class Tone(StrEnum):
 
 @dataclass(frozen=True)
 class Section:
-    heading: str | None
-    lines: tuple[str, ...]
+    heading: Text | None
+    lines: tuple[Line, ...]
 
 
 @dataclass(frozen=True)
@@ -34,7 +31,7 @@ class Confirm:
     """A dialog shown before a button's press counts ("Roll back checkout? [Roll back] [Cancel]")."""
 
     title: str
-    text: str
+    text: Text
     ok: str
     deny: str = "Cancel"
 
@@ -50,32 +47,18 @@ class Button:
 
 @dataclass(frozen=True)
 class Message:
-    title: str
-    text: str  # the notification/fallback line
+    title: Text
+    text: Text  # the notification/fallback line
     tone: Tone = Tone.INFO
-    status: str | None = None  # the live status line
+    status: Text | None = None  # the live status line
     sections: tuple[Section, ...] = ()
     buttons: tuple[Button, ...] = ()
-    footer: tuple[str, ...] = ()
-    overflow: tuple[str, str] | None = field(default=None)  # ("+N more changes", url)
+    footer: tuple[Text, ...] = ()
+    overflow: Link | None = field(default=None)  # "+N more changes", to the full page
 
     def fingerprint(self) -> str:
         """Changes whenever anything a reader sees changes: decides whether to chat.update."""
         return hashlib.sha256(repr(self).encode()).hexdigest()[:32]
-
-
-def link(label: str, url: str) -> str:
-    return f"[{label.replace(']', ')')}]({url})"
-
-
-def mention(name: str, slack_user: str) -> str:
-    return f"@[{name.replace(']', ')')}]({slack_user})"
-
-
-def plain(text: str) -> str:
-    """The text with markup turned into words: `label (url)` and `@Name`."""
-    text = MENTION_RE.sub(lambda m: f"@{m.group(1)}", text)
-    return LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from datetime import datetime
 from shepherd.domain.alerts import PageState, Rollback, RollbackState, StoredAlert
 from shepherd.domain.deploys import Role
 from shepherd.domain.notify.compose import ROLLBACK, ack_footer, buttons, watch_lines
-from shepherd.domain.notify.messages import Button, Confirm, Message, Section, Tone, link
+from shepherd.domain.notify.messages import Button, Confirm, Message, Section, Tone
+from shepherd.domain.notify.spans import CodeBlock, Field, Line, Text, join, link, strong, text
 from shepherd.domain.notify.view import DeployView, PageView, Recipient
 from shepherd.domain.watch import Outcome
 
@@ -24,15 +25,15 @@ def page_message(view: DeployView, pv: PageView, recipient: Recipient | None, no
     yours = _yours(recipient)
     title = f"{lead}{names} on {where} — {yours} is the likely cause"
     return Message(
-        title=title[:150],
-        text=f"{names} firing on {where}; suspected deploy {view.where} {view.deploy.sha[:7]}",
+        title=text(title[:150]),
+        text=text(f"{names} firing on {where}; suspected deploy {view.where} {view.deploy.sha[:7]}"),
         tone=Tone.SUCCESS if resolved else Tone.DANGER,
         status=_status(pv, firing),
         sections=(
-            Section("Alerts", _alert_lines(pv)),
-            Section("Why this deploy", tuple(pv.page.reasons)),
+            Section(text("Alerts"), _alert_lines(pv)),
+            Section(text("Why this deploy"), tuple(text(r) for r in pv.page.reasons)),
             *_evidence(view),
-            Section("What to do", watch_lines(view, list(view.changes), now)),
+            Section(text("What to do"), watch_lines(view, list(view.changes), now)),
             *_rollback_sections(view),
         ),
         buttons=()
@@ -52,22 +53,23 @@ def _yours(recipient: Recipient | None) -> str:
     return "a change you merged" if Role.MERGER in recipient.person.roles else "this deploy"
 
 
-def _status(pv: PageView, firing: Sequence[StoredAlert]) -> str:
+def _status(pv: PageView, firing: Sequence[StoredAlert]) -> Text:
     if pv.page.state is PageState.RESOLVED and pv.page.resolved_at:
-        return f"All alerts resolved at {pv.page.resolved_at:%H:%M} UTC."
-    return f"{len(firing)} of {len(pv.alerts)} alerts firing."
+        return text(f"All alerts resolved at {pv.page.resolved_at:%H:%M} UTC.")
+    return text(f"{len(firing)} of {len(pv.alerts)} alerts firing.")
 
 
-def _alert_lines(pv: PageView) -> tuple[str, ...]:
-    lines = []
+def _alert_lines(pv: PageView) -> tuple[Line, ...]:
+    lines: list[Line] = []
     for stored in pv.alerts[:MAX_ALERTS]:
         a = stored.alert
         state = "🔴 firing" if a.firing else "🟢 resolved"
-        links = " · ".join(link(x.kind, x.url) for x in a.links if x.url)
-        text = f"{state} *{a.name}* ({a.severity.value}, since {a.starts_at:%H:%M} UTC): {a.summary}"
-        lines.append(text + (f" — {links}" if links else ""))
+        links = join((link(x.url, x.kind) for x in a.links if x.url), " · ")
+        line = text(f"{state} ", strong(a.name), f" ({a.severity.value}, since {a.starts_at:%H:%M} UTC): ")
+        line += a.summary
+        lines.append(line + (" — " + links if links else ""))
     if len(pv.alerts) > MAX_ALERTS:
-        lines.append(f"+{len(pv.alerts) - MAX_ALERTS} more alerts")
+        lines.append(text(f"+{len(pv.alerts) - MAX_ALERTS} more alerts"))
     return tuple(lines)
 
 
@@ -76,7 +78,10 @@ def _evidence(view: DeployView) -> tuple[Section, ...]:
     if not failing:
         return ()
     return (
-        Section("Evidence from the watch", tuple(f"*{c.result.name}*: {c.result.reason}" for c in failing)),
+        Section(
+            text("Evidence from the watch"),
+            tuple(Field(strong(c.result.name), text(c.result.reason)) for c in failing),
+        ),
     )
 
 
@@ -89,7 +94,7 @@ def rollback_button(view: DeployView) -> Button:
         "danger",
         confirm=Confirm(
             title="Roll back?",
-            text=f"Roll {view.where} back from {view.deploy.sha[:7]} to {previous[:7]}?",
+            text=text(f"Roll {view.where} back from {view.deploy.sha[:7]} to {previous[:7]}?"),
             ok="Roll back",
             deny="Cancel",
         ),
@@ -99,7 +104,7 @@ def rollback_button(view: DeployView) -> Button:
 def _rollback_sections(view: DeployView) -> tuple[Section, ...]:
     if not view.rollbacks:
         return ()
-    return (Section("Rollback", (rollback_line(view.rollbacks[-1]),)),)
+    return (Section(text("Rollback"), (text(rollback_line(view.rollbacks[-1])),)),)
 
 
 def rollback_line(rollback: Rollback) -> str:
@@ -116,10 +121,10 @@ def rollback_line(rollback: Rollback) -> str:
 def rollback_reply(view: DeployView, rollback: Rollback) -> Message:
     line = rollback_line(rollback)
     output = _tail(rollback.output, 1200)
-    sections = (Section("Output", (f"```{output}```",)),) if output else ()
+    sections = (Section(text("Output"), (CodeBlock(output),)),) if output else ()
     return Message(
-        title=line,
-        text=line,
+        title=text(line),
+        text=text(line),
         tone=Tone.SUCCESS if rollback.state is RollbackState.SUCCEEDED else Tone.WARNING,
         sections=sections,
     )

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from shepherd.adapters.inbound.github import PayloadError
-from shepherd.adapters.inbound.slack import ButtonPress, parse_interaction, verify_slack_signature
+from shepherd.adapters.slack.interactions import ButtonPress, parse_interaction
+from shepherd.adapters.slack.signature import verify_slack_signature
 from shepherd.bootstrap import Shepherd
 from shepherd.domain.notify import ACK, ROLLBACK, WRONG, AckKind
 from shepherd.entrypoints.web.deps import ShepherdDep

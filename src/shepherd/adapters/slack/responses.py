@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from shepherd.adapters.http_errors import Failure, from_exception, from_response
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
 
 SLACK_HOOKS = "hooks.slack.com"
+DEFAULT_RETRY_AFTER = 30.0  # seconds, when a 429 says nothing: a response_url lives 30 minutes
 
 
 class SlackResponses:
@@ -33,10 +35,18 @@ class SlackResponses:
         try:
             response = self._client.post(url, json=body)
         except httpx.HTTPError as exc:
-            raise NotifierUnavailable("unreachable", f"response_url: {type(exc).__name__}") from None
-        if response.status_code == 429:
-            raise NotifierRateLimited(float(response.headers.get("Retry-After") or 30))
-        if response.status_code >= 500:
-            raise NotifierUnavailable(f"http_{response.status_code}", "Slack answered with a server error")
-        if response.status_code >= 400:  # expired (30 min, 5 uses) or unknown: nothing to retry
-            raise NotifierRejected(f"http_{response.status_code}", response.text[:200])
+            # Only the type: the URL is a credential for the next 30 minutes, keep it out of logs.
+            what = f"response_url: {type(exc).__name__}"
+            if from_exception(exc, unknown=Failure.TRANSIENT).transient:
+                raise NotifierUnavailable("unreachable", what) from None
+            raise NotifierRejected("bad_response_url", what) from None
+        problem = from_response(response)
+        if problem is None:
+            return
+        code = f"http_{response.status_code}"
+        if problem.rate_limited:
+            raise NotifierRateLimited(problem.retry_after or DEFAULT_RETRY_AFTER)
+        if problem.transient:
+            raise NotifierUnavailable(code, f"Slack answered HTTP {response.status_code}: try again later")
+        # expired (30 min, 5 uses) or unknown: nothing to retry
+        raise NotifierRejected(code, response.text[:200])

@@ -6,10 +6,21 @@ Slack's limits are enforced here (slack_sdk does not): at most 50 blocks a messa
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from shepherd.domain.notify import LINK_RE, MENTION_RE, Button, Confirm, Message, Tone, plain
+from shepherd.domain.notify import (
+    Button,
+    CodeBlock,
+    Confirm,
+    Field,
+    Inline,
+    Line,
+    Link,
+    Mention,
+    Message,
+    Span,
+    Tone,
+)
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -24,25 +35,59 @@ COLORS = {
     Tone.WARNING: "#ecb22e",
     Tone.DANGER: "#e01e5a",
 }
-_TOKEN = re.compile(f"{MENTION_RE.pattern}|{LINK_RE.pattern}")
 
 
 def escape(text: str) -> str:
+    """People's words as Slack shows them: `&`, `<` and `>` would otherwise start markup."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def mrkdwn(text: str) -> str:
-    """Neutral markup → Slack mrkdwn, escaping everything else."""
-    out, last = [], 0
-    for match in _TOKEN.finditer(text):
-        out.append(escape(text[last : match.start()]))
-        if match.group(2):  # mention
-            out.append(f"<@{match.group(2)}>")
-        else:
-            out.append(f"<{match.group(4)}|{escape(match.group(3)).replace('|', '¦')}>")
-        last = match.end()
-    out.append(escape(text[last:]))
-    return "".join(out)
+def mrkdwn(line: Line) -> str:
+    """Neutral text → Slack mrkdwn; every word from people is escaped."""
+    if isinstance(line, Field):
+        return f"{mrkdwn(line.label)}: {mrkdwn(line.value)}"
+    if isinstance(line, CodeBlock):
+        return f"```{escape(line.text)}```"
+    return "".join(_inline(part) for part in line.parts)
+
+
+def _inline(part: Inline) -> str:
+    if isinstance(part, Mention):
+        return f"<@{part.user}>"
+    if isinstance(part, Link):
+        # `|` ends the URL part of a Slack link: a label must not contain one.
+        return f"<{part.url}|{escape(part.label).replace('|', '¦')}>"
+    return _span(part)
+
+
+def _span(span: Span) -> str:
+    out = escape(span.text)
+    if not out:
+        return out
+    if span.code:
+        out = f"`{out}`"
+    if span.emphasis:
+        out = f"_{out}_"
+    if span.strong:
+        out = f"*{out}*"
+    return out
+
+
+def plain(line: Line) -> str:
+    """For plain_text fields: links as `label (url)`, mentions as `@Name`, no emphasis."""
+    if isinstance(line, Field):
+        return f"{plain(line.label)}: {plain(line.value)}"
+    if isinstance(line, CodeBlock):
+        return line.text
+    return "".join(_plain_part(part) for part in line.parts)
+
+
+def _plain_part(part: Inline) -> str:
+    if isinstance(part, Link):
+        return f"{part.label} ({part.url})"
+    if isinstance(part, Mention):
+        return f"@{part.name}"
+    return part.text
 
 
 def fallback_text(message: Message) -> str:
@@ -55,7 +100,7 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def chunked(heading: str | None, lines: tuple[str, ...]) -> list[dict[str, Any]]:
+def chunked(heading: Line | None, lines: tuple[Line, ...]) -> list[dict[str, Any]]:
     """A heading and lines as few sections as fit in 3,000 characters each."""
     blocks, current = [], f"*{mrkdwn(heading)}*" if heading else ""
     for line in (mrkdwn(x) for x in lines):
@@ -78,13 +123,14 @@ def blocks(message: Message) -> list[dict[str, Any]]:
         body += chunked(part.heading, part.lines)
     tail: list[dict[str, Any]] = []
     if message.overflow:
-        label, url = message.overflow
-        tail.append(section(f"<{url}|{escape(label)}>"))
+        tail.append(section(_inline(message.overflow)))
     if message.footer:
         tail.append(
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": mrkdwn(" · ".join(message.footer))[:3000]}],
+                "elements": [
+                    {"type": "mrkdwn", "text": " · ".join(mrkdwn(f) for f in message.footer)[:3000]}
+                ],
             }
         )
     if message.buttons:
@@ -118,11 +164,11 @@ def confirm_dialog(confirm: Confirm, *, danger: bool = True) -> dict[str, Any]:
     """Block Kit's confirmation dialog: Slack asks before the press reaches Shepherd."""
 
     def text(value: str, limit: int) -> dict[str, Any]:
-        return {"type": "plain_text", "text": _cut(plain(value), limit), "emoji": True}
+        return {"type": "plain_text", "text": _cut(value, limit), "emoji": True}
 
     return {
         "title": text(confirm.title, MAX_CONFIRM_TITLE),
-        "text": text(confirm.text, MAX_CONFIRM_TEXT),
+        "text": text(plain(confirm.text), MAX_CONFIRM_TEXT),
         "confirm": text(confirm.ok, MAX_CONFIRM_BUTTON),
         "deny": text(confirm.deny, MAX_CONFIRM_BUTTON),
         "style": "danger" if danger else "primary",
@@ -135,4 +181,4 @@ def _cut(text: str, limit: int) -> str:
 
 def attachments(message: Message) -> list[dict[str, Any]]:
     """Blocks inside a coloured attachment: the colour bar shows the deploy's state."""
-    return [{"color": COLORS[message.tone], "blocks": blocks(message), "fallback": message.text[:300]}]
+    return [{"color": COLORS[message.tone], "blocks": blocks(message), "fallback": plain(message.text)[:300]}]

@@ -6,32 +6,35 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.error import URLError
 from urllib.parse import urlparse
 from urllib.request import getproxies, proxy_bypass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from shepherd.adapters.slack_blocks import attachments, fallback_text
+from shepherd.adapters.http_errors import Failure, HttpProblem, from_exception, from_status
+from shepherd.adapters.slack.blocks import attachments, fallback_text
 from shepherd.domain.errors import NotifierRateLimited, NotifierRejected, NotifierUnavailable
 from shepherd.domain.notify import Image, Message, MessageRef
 
 log = logging.getLogger("shepherd.slack")
 METADATA_TYPE = "shepherd_notification"
 # Slack's own "try again" answers (HTTP 200 with ok=false).
-RETRYABLE = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
-)
-NOT_FOUND = frozenset({"users_not_found", "user_not_found"})
+RETRYABLE = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+
+
+def web_client(*, token: str, base_url: str, timeout: float = 10.0) -> WebClient:
+    # Retries go through the jobs table (durable, honouring Retry-After), not in-process.
+    client = WebClient(token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[])
+    # slack_sdk reads HTTPS_PROXY itself but ignores NO_PROXY: decide here, as urllib would.
+    client.proxy = _proxy_for(base_url)
+    return client
 
 
 class SlackNotifier:
     def __init__(self, *, token: str, base_url: str, timeout: float = 10.0) -> None:
-        # Retries go through the jobs table (durable, honouring Retry-After), not in-process.
-        self._client = WebClient(token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[])
-        # slack_sdk reads HTTPS_PROXY itself but ignores NO_PROXY: decide here, as urllib would.
-        self._client.proxy = _proxy_for(base_url)
+        self._client = web_client(token=token, base_url=base_url, timeout=timeout)
         self._channel_ids: dict[str, str] = {}
 
     def post(
@@ -53,7 +56,7 @@ class SlackNotifier:
         }
         if thread is not None:
             args["thread_ts"] = thread.ts
-        data = self._call(self._client.chat_postMessage, posting=True, **args)
+        data = call(self._client.chat_postMessage, posting=True, **args)
         ref = MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
         if image is not None:
             self._upload(image, thread or ref)
@@ -62,7 +65,7 @@ class SlackNotifier:
     def _upload(self, image: Image, where: MessageRef) -> None:
         """The chart goes in the message's thread; losing it must not cost the message itself."""
         try:
-            self._call(
+            call(
                 self._client.files_upload_v2,
                 posting=False,
                 channel=where.channel,
@@ -75,7 +78,7 @@ class SlackNotifier:
             log.warning("chart upload to %s failed: %s", where.channel, exc)
 
     def update(self, ref: MessageRef, message: Message) -> None:
-        self._call(
+        call(
             self._client.chat_update,
             posting=False,
             channel=ref.channel,
@@ -92,7 +95,7 @@ class SlackNotifier:
             return None
         oldest = f"{since.timestamp() - 5:.6f}"
         if thread is not None:
-            data = self._call(
+            data = call(
                 self._client.conversations_replies,
                 posting=False,
                 channel=channel,
@@ -102,7 +105,7 @@ class SlackNotifier:
                 limit=200,
             )
         else:
-            data = self._call(
+            data = call(
                 self._client.conversations_history,
                 posting=False,
                 channel=channel,
@@ -119,22 +122,12 @@ class SlackNotifier:
                 return MessageRef(channel=channel, ts=str(item["ts"]))
         return None
 
-    def lookup_user(self, email: str) -> str | None:
-        try:
-            data = self._call(self._client.users_lookupByEmail, posting=False, email=email)
-        except NotifierRejected as exc:
-            if exc.code in NOT_FOUND:
-                return None
-            raise
-        user = data.get("user") or {}
-        return str(user["id"]) if user.get("id") and not user.get("deleted") else None
-
     def _channel_id(self, target: str) -> str | None:
         if target[:1] in ("C", "G", "D") and target.isalnum():
             return target
         if target not in self._channel_ids:
             if target[:1] in ("U", "W"):
-                data = self._call(self._client.conversations_open, posting=False, users=target)
+                data = call(self._client.conversations_open, posting=False, users=target)
                 self._channel_ids[target] = str(data["channel"]["id"])
             else:
                 self._channel_ids.update(self._channels_by_name())
@@ -144,7 +137,7 @@ class SlackNotifier:
         found: dict[str, str] = {}
         cursor = None
         for _ in range(20):  # at most 20 pages of 1,000
-            data = self._call(
+            data = call(
                 self._client.conversations_list,
                 posting=False,
                 limit=1000,
@@ -160,17 +153,21 @@ class SlackNotifier:
                 break
         return found
 
-    def _call(self, method: Callable[..., Any], *, posting: bool, **kwargs: Any) -> Any:
-        try:
-            return method(**kwargs).data
-        except SlackApiError as exc:
-            raise _classify(exc, posting) from None
-        except (URLError, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            refused = isinstance(reason, ConnectionRefusedError)
-            raise NotifierUnavailable(
-                "connection", f"Slack unreachable: {reason}", maybe_sent=posting and not refused
-            ) from None
+
+def call(method: Callable[..., Any], *, posting: bool, **kwargs: Any) -> Any:
+    """One Web API call's data; every failure becomes a Notifier error.
+
+    `posting`: the call creates a message, so a failure without an answer may have landed.
+    """
+    try:
+        return method(**kwargs).data
+    except SlackApiError as exc:
+        raise _classify(exc, posting) from None
+    except OSError as exc:  # urllib's URLError, timeouts, refused and reset connections
+        problem = from_exception(exc)
+        raise NotifierUnavailable(
+            "connection", f"Slack: {problem.reason}", maybe_sent=posting and problem.maybe_delivered
+        ) from None
 
 
 def _proxy_for(url: str) -> str | None:
@@ -182,16 +179,28 @@ def _proxy_for(url: str) -> str | None:
 
 def _classify(exc: SlackApiError, posting: bool) -> Exception:
     response = exc.response
-    status = getattr(response, "status_code", 0)
+    status = int(getattr(response, "status_code", 0) or 0)
     data = getattr(response, "data", None)
-    code = data.get("error", "") if isinstance(data, dict) else ""
-    if status == 429 or code in ("ratelimited", "rate_limited"):
-        headers = getattr(response, "headers", {}) or {}
-        retry_after = next((v for k, v in headers.items() if k.lower() == "retry-after"), "1")
-        value = retry_after[0] if isinstance(retry_after, list) else retry_after
-        return NotifierRateLimited(float(value) if str(value).replace(".", "", 1).isdigit() else 1.0)
-    if status >= 500 or code in RETRYABLE:
+    code = str(data.get("error") or "") if isinstance(data, dict) else ""
+    problem = from_status(status, getattr(response, "headers", None) or {})
+    if problem is None or problem.failure is Failure.PERMANENT:
+        # Slack mostly answers HTTP 200 {"ok": false, "error": code}: the code decides.
+        problem = _answer(code, status) or problem or HttpProblem(Failure.PERMANENT, code, status)
+    if problem.rate_limited:
+        return NotifierRateLimited(problem.retry_after if problem.retry_after is not None else 1.0)
+    if problem.transient:
         return NotifierUnavailable(
-            code or f"http_{status}", f"Slack answered {status} {code}", maybe_sent=posting
+            code or f"http_{status}",
+            f"Slack answered {status} {code}",
+            maybe_sent=posting and problem.maybe_delivered,
         )
     return NotifierRejected(code or f"http_{status}", f"Slack refused: {code or status}")
+
+
+def _answer(code: str, status: int) -> HttpProblem | None:
+    """What Slack's own error codes mean, whatever the HTTP status."""
+    if code in RATE_LIMITED:
+        return HttpProblem(Failure.RATE_LIMITED, code, status)
+    if code in RETRYABLE:  # Slack had the request: a post may have landed
+        return HttpProblem(Failure.TRANSIENT, code, status, maybe_delivered=True)
+    return None
