@@ -35,7 +35,7 @@ TARGET = 30.0  # seconds from recovery to the last message
 @dataclass(frozen=True)
 class Outcome:
     after_recovery: list[float]  # per deploy: recovery → its last expected message
-    missing: int  # deploys that did not get all their messages in time
+    missing: list[str]  # deploys that did not get all their messages in time: what they got
     calls_down: Counter[str]  # Slack calls while down, by method
     duplicates: int  # (deploy, channel, key) posted more than once
 
@@ -64,12 +64,19 @@ def measure(base_url: str, clock: SlackClock, windows: list[Window], outage: flo
         calls_down = Counter(c.method for c in slack.calls[before:])
     slack.up()
     back = time.perf_counter()
-    after, missing = [], 0
+    after: list[float] = []
+    missing: list[str] = []
     for deploy_id, window in deploys.items():
         left = max(0.1, back + RECOVERY_TIMEOUT - time.perf_counter())
         arrivals = clock.wait(deploy_id, window.expected, left)
         if len(arrivals) < window.expected:
-            missing += 1
+            got = ", ".join(sorted(a.key for a in arrivals)) or "nothing"
+            posted = [c for c in slack.calls if c.method == "chat.postMessage"]
+            missing.append(
+                f"deploy {deploy_id}: {len(arrivals)} of {window.expected} ({got}); posts naming no deploy: "
+                f"{clock.unmatched}; chat.postMessage calls {len(posted)}, answered "
+                f"{dict(Counter(c.status for c in posted))}"
+            )
         else:
             after.append(max(0.0, max(a.at for a in arrivals) - back))
     time.sleep(2.0)  # anything posted twice would come now
@@ -113,12 +120,13 @@ def _report(name: str, outcome: Outcome, section: Section) -> None:
     if times:
         p50, p99 = median(times), percentile(times, 99)
         verdict = "met" if p99 <= TARGET and not outcome.missing else "missed"
+        section.notes += [f"{name}: {line}" for line in outcome.missing]
         section.add(
             f"{name}: recovery → last message p50 / p99 / max",
             f"{seconds(p50)} / {seconds(p99)} / {seconds(max(times))}",
         )
         section.add(f"{name}: target every message ≤ {TARGET:.0f} s after recovery", verdict)
-    section.add(f"{name}: deploys fully delivered", f"{len(times)}/{len(times) + outcome.missing}")
+    section.add(f"{name}: deploys fully delivered", f"{len(times)}/{len(times) + len(outcome.missing)}")
     probes = outcome.calls_down.get("auth.test", 0)
     others = sum(outcome.calls_down.values()) - probes
     section.add(f"{name}: Slack calls while down", f"{probes} probes (auth.test), {others} other calls")

@@ -166,3 +166,21 @@ def test_healthz_stays_200_and_says_what_is_down_and_metrics_count_what_waits(
     sworld.run_jobs()
     assert sworld.client.get("/healthz").json()["down"] == []
     assert 'shepherd_destination_up{destination="slack"} 1' in sworld.client.get("/metrics").text
+
+
+def test_a_retry_after_an_outage_never_adopts_another_deploys_message(
+    sworld: World, slack: FakeSlack
+) -> None:
+    deploy(sworld)
+    # The next deploy's summary meets a 500: maybe posted, maybe not. Its retry looks in the
+    # channel for its key, where the first deploy's summary has the same key ("channel").
+    slack.fail_next(1, status=500, method="chat.postMessage")
+    second = deploy(sworld, sworld.shas.second, previous_sha=sworld.shas.first, idempotency_key="again")
+    sworld.clock.advance(10)
+    sworld.run_jobs()
+    summaries = [m for m in slack.posts(slack.channels["#checkout"]) if posts_key(m) == "channel"]
+    assert [m.args["metadata"]["event_payload"]["deploy_id"] for m in summaries] == [1, second]
+
+
+def posts_key(message: Any) -> str:
+    return str(message.args["metadata"]["event_payload"]["key"])

@@ -47,6 +47,7 @@ class ConsoleNotifier:
         target: str,
         message: Message,
         key: str,
+        deploy_id: int | None = None,
         thread: MessageRef | None = None,
         image: Image | None = None,
     ) -> MessageRef:
@@ -75,7 +76,13 @@ class ConsoleNotifier:
         self._print(message, f"✎ updated in place: {_where(ref.channel)} (message {ref.ts})", full=False)
 
     def find_posted(
-        self, *, target: str, key: str, since: datetime, thread: MessageRef | None = None
+        self,
+        *,
+        target: str,
+        key: str,
+        since: datetime,
+        deploy_id: int | None = None,
+        thread: MessageRef | None = None,
     ) -> MessageRef | None:
         return None  # printing cannot half-fail
 

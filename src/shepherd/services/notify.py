@@ -185,7 +185,7 @@ def _post(
     if row.state is State.SENDING and row.attempted_at is not None:
         try:
             found = notifier.find_posted(
-                target=row.target, key=row.key, since=row.attempted_at, thread=thread
+                target=row.target, key=row.key, since=row.attempted_at, deploy_id=row.deploy_id, thread=thread
             )
         except NotifierRejected as exc:  # e.g. no channels:history scope: cannot check, so post
             log.warning(
@@ -198,7 +198,12 @@ def _post(
     row = _save(ctx, rows, replace(row, state=State.SENDING, attempted_at=ctx.now()))
     try:
         ref = notifier.post(
-            target=row.target, message=desired.message, key=row.key, thread=thread, image=image
+            target=row.target,
+            message=desired.message,
+            key=row.key,
+            deploy_id=row.deploy_id,
+            thread=thread,
+            image=image,
         )
     except NotifierRejected as exc:
         _save(ctx, rows, replace(row, state=State.FAILED, error=exc.code))

@@ -203,14 +203,25 @@ class Notifier(Protocol):
         target: str,
         message: Message,
         key: str,
+        deploy_id: int | None = None,
         thread: MessageRef | None = None,
         image: Image | None = None,
     ) -> MessageRef: ...
     def update(self, ref: MessageRef, message: Message) -> None: ...
     def find_posted(
-        self, *, target: str, key: str, since: datetime, thread: MessageRef | None = None
+        self,
+        *,
+        target: str,
+        key: str,
+        since: datetime,
+        deploy_id: int | None = None,
+        thread: MessageRef | None = None,
     ) -> MessageRef | None:
-        """A message posted with this key since then (to settle a post of unknown outcome)."""
+        """A message posted with this key (of this deploy) since then, to settle a post of unknown outcome.
+
+        Keys repeat across deploys ("channel"), so the deploy must match too: otherwise a retry
+        after an outage could adopt the next deploy's summary in the same channel.
+        """
         ...
 
 

@@ -43,14 +43,16 @@ class SlackNotifier:
         target: str,
         message: Message,
         key: str,
+        deploy_id: int | None = None,
         thread: MessageRef | None = None,
         image: Image | None = None,
     ) -> MessageRef:
+        payload: dict[str, Any] = {"key": key} | ({"deploy_id": deploy_id} if deploy_id is not None else {})
         args: dict[str, Any] = {
             "channel": thread.channel if thread else target,
             "text": fallback_text(message),
             "attachments": attachments(message),
-            "metadata": {"event_type": METADATA_TYPE, "event_payload": {"key": key}},
+            "metadata": {"event_type": METADATA_TYPE, "event_payload": payload},
             "unfurl_links": False,
             "unfurl_media": False,
         }
@@ -88,7 +90,13 @@ class SlackNotifier:
         )
 
     def find_posted(
-        self, *, target: str, key: str, since: datetime, thread: MessageRef | None = None
+        self,
+        *,
+        target: str,
+        key: str,
+        since: datetime,
+        deploy_id: int | None = None,
+        thread: MessageRef | None = None,
     ) -> MessageRef | None:
         channel = thread.channel if thread else self._channel_id(target)
         if channel is None:
@@ -115,9 +123,11 @@ class SlackNotifier:
             )
         for item in data.get("messages") or []:
             metadata = item.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
             if (
                 metadata.get("event_type") == METADATA_TYPE
-                and (metadata.get("event_payload") or {}).get("key") == key
+                and payload.get("key") == key
+                and payload.get("deploy_id") == deploy_id
             ):
                 return MessageRef(channel=channel, ts=str(item["ts"]))
         return None
