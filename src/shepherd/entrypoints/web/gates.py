@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 
 from shepherd.domain.watch import TimelineEntry, Verdict
 from shepherd.entrypoints.web.deps import ShepherdDep
-from shepherd.services.errors import Invalid, NotFound, Unauthorized
-from shepherd.services.verdicts import VerdictView, latest_deploy, verdict_of
+from shepherd.services.errors import Invalid, Unauthorized
+from shepherd.services.queries import verdicts
+from shepherd.services.queries.verdicts import NO_DEPLOY, VerdictView, latest_deploy, verdict_of
 
 router = APIRouter()
 GATE_HOOKS = frozenset(
@@ -23,35 +24,13 @@ GATE_HOOKS = frozenset(
 @router.get("/api/v1/deploys/{deploy_id}/verdict")
 def deploy_verdict(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
     """Always 200, so Argo Rollouts reads the verdict instead of counting an error."""
-    with shepherd.uow_factory() as uow:
-        return verdict_of(uow, deploy_id).as_json()
+    return verdicts.deploy_verdict(uow_factory=shepherd.uow_factory, deploy_id=deploy_id).as_json()
 
 
 @router.get("/api/v1/deploys/{deploy_id}/series")
 def deploy_series(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
     """The points each check was last judged on: old (or before) and new (or after)."""
-    with shepherd.uow_factory() as uow:
-        view = verdict_of(uow, deploy_id)
-    if view.deploy is None:
-        raise NotFound(f"no deploy with id {deploy_id}")
-    checks = [
-        {
-            "name": c.result.name,
-            "outcome": c.result.outcome.value,
-            "reason": c.result.reason,
-            "mode": c.mode,
-            "baseline": [[p.t, p.v] for p in c.baseline],
-            "candidate": [[p.t, p.v] for p in c.candidate],
-        }
-        for c in view.checks
-    ]
-    return {
-        "deploy_id": deploy_id,
-        "deploy_at": view.deploy.started_at.timestamp(),
-        "verdict": view.verdict.value,
-        "reason": view.reason,
-        "checks": checks,
-    }
+    return verdicts.deploy_series(uow_factory=shepherd.uow_factory, deploy_id=deploy_id)
 
 
 @router.get("/api/v1/verdict")
@@ -59,10 +38,10 @@ def latest_verdict(
     shepherd: ShepherdDep, service: str, environment: str = "production", version: str | None = None
 ) -> dict[str, Any]:
     """The verdict of the newest deploy of a service (and version): for tools without the deploy id."""
-    with shepherd.uow_factory() as uow:
-        deploy = latest_deploy(uow, service=service, environment=environment, version=version)
-        view = verdict_of(uow, deploy.id) if deploy and deploy.id else VerdictView(None, None, ())
-        return view.as_json()
+    view = verdicts.latest_verdict(
+        uow_factory=shepherd.uow_factory, service=service, environment=environment, version=version
+    )
+    return view.as_json()
 
 
 @router.post("/webhooks/flagger/{hook}")
@@ -74,7 +53,7 @@ async def flagger(hook: str, request: Request, shepherd: ShepherdDep) -> JSONRes
     environment = str(metadata.get("environment") or "production")
     with shepherd.uow_factory() as uow:
         deploy = latest_deploy(uow, service=service, environment=environment, version=metadata.get("version"))
-        view = verdict_of(uow, deploy.id) if deploy and deploy.id else VerdictView(None, None, ())
+        view = verdict_of(uow, deploy.id) if deploy and deploy.id else NO_DEPLOY
         if hook == "event":
             _require_token(request, shepherd.settings.api_token, request.app.state.insecure_dev)
             text = str(metadata.get("eventMessage") or payload.get("phase") or "flagger event")
