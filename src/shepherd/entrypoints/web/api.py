@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.deploys import DeployStatus
-from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
+from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.deploys import (
     ReportDeployEvent,
     StartDeploy,
@@ -56,8 +57,10 @@ class EventIn(BaseModel):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-@router.post("/deploys", status_code=201, dependencies=[WriteAccess])
-def start_deploy(body: DeployIn, shepherd: ShepherdDep, response: Response) -> dict[str, Any]:
+@router.post("/deploys", status_code=201)
+def start_deploy(
+    _auth: WriteAccess, body: DeployIn, shepherd: ShepherdDep, response: Response
+) -> dict[str, Any]:
     key = f"api:{body.idempotency_key}" if body.idempotency_key else None
     start = body.model_dump(exclude={"status", "percent", "stage", "message", "idempotency_key"})
     deploy, created = record_deploy_start(
@@ -85,8 +88,10 @@ def start_deploy(body: DeployIn, shepherd: ShepherdDep, response: Response) -> d
     return {**deploy_summary(deploy, shepherd.settings.public_url), "created": created}
 
 
-@router.post("/deploys/{deploy_id}/events", status_code=201, dependencies=[WriteAccess])
-def deploy_event(deploy_id: int, body: EventIn, shepherd: ShepherdDep, response: Response) -> dict[str, Any]:
+@router.post("/deploys/{deploy_id}/events", status_code=201)
+def deploy_event(
+    _auth: WriteAccess, deploy_id: int, body: EventIn, shepherd: ShepherdDep, response: Response
+) -> dict[str, Any]:
     key = f"api:{deploy_id}:{body.idempotency_key}" if body.idempotency_key else None
     deploy, event, created = record_deploy_event(
         ReportDeployEvent(

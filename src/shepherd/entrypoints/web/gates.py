@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
@@ -10,8 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from shepherd.domain.watch import TimelineEntry, Verdict
+from shepherd.entrypoints.web.auth import FlaggerAccess
 from shepherd.entrypoints.web.deps import ShepherdDep
-from shepherd.services.errors import Invalid, Unauthorized
+from shepherd.services.errors import Invalid
 from shepherd.services.queries import verdicts
 from shepherd.services.queries.verdicts import NO_DEPLOY, VerdictView, latest_deploy, verdict_of
 
@@ -45,7 +45,7 @@ def latest_verdict(
 
 
 @router.post("/webhooks/flagger/{hook}")
-async def flagger(hook: str, request: Request, shepherd: ShepherdDep) -> JSONResponse:
+async def flagger(_auth: FlaggerAccess, hook: str, request: Request, shepherd: ShepherdDep) -> JSONResponse:
     payload = _payload(await request.body())
     raw = payload.get("metadata")
     metadata: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -55,7 +55,6 @@ async def flagger(hook: str, request: Request, shepherd: ShepherdDep) -> JSONRes
         deploy = latest_deploy(uow, service=service, environment=environment, version=metadata.get("version"))
         view = verdict_of(uow, deploy.id) if deploy and deploy.id else NO_DEPLOY
         if hook == "event":
-            _require_token(request, shepherd.settings.api_token, request.app.state.insecure_dev)
             text = str(metadata.get("eventMessage") or payload.get("phase") or "flagger event")
             uow.watches.add_timeline(
                 TimelineEntry(
@@ -96,16 +95,3 @@ def _payload(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Invalid("body must be a JSON object (Flagger's webhook payload)")
     return data
-
-
-def _require_token(request: Request, token: Any, insecure: bool) -> None:
-    """Flagger sends no headers of its own: the token may come as ?token=… in the webhook URL."""
-    if token is None:
-        if insecure:
-            return
-        raise Unauthorized("writes are disabled: set SHEPHERD_API_TOKEN")
-    given = request.query_params.get("token") or request.headers.get("authorization", "").removeprefix(
-        "Bearer "
-    )
-    if not hmac.compare_digest(given.strip(), token.get_secret_value()):
-        raise Unauthorized("missing or wrong token (?token=… or Authorization: Bearer …)")

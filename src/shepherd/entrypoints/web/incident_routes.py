@@ -9,7 +9,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.incidents import render_markdown
-from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
+from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.incidents import resolve_by_hand
 from shepherd.services.queries.incidents import incident_json, incident_list, incident_story
 
@@ -54,9 +55,9 @@ def postmortem(incident_id: int, shepherd: ShepherdDep) -> str:
     return render_markdown(story, shepherd.clock())
 
 
-@router.post("/incidents/{incident_id}/resolve", dependencies=[WriteAccess])
+@router.post("/incidents/{incident_id}/resolve")
 def resolve_incident(
-    incident_id: int, shepherd: ShepherdDep, body: ResolveIn | None = None
+    _auth: WriteAccess, incident_id: int, shepherd: ShepherdDep, body: ResolveIn | None = None
 ) -> dict[str, Any]:
     """Resolve by hand; resolving a resolved incident changes nothing (200 with how it ended)."""
     resolve_by_hand(

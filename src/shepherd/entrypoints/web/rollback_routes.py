@@ -8,7 +8,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.alerts import Rollback, RollbackVia
-from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
+from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.errors import NotFound
 from shepherd.services.queries.views import iso
 from shepherd.services.rollback import Requester, request_rollback
@@ -40,9 +41,13 @@ def rollback_view(rollback: Rollback) -> dict[str, Any]:
     }
 
 
-@router.post("/deploys/{deploy_id}/rollback", status_code=202, dependencies=[WriteAccess])
+@router.post("/deploys/{deploy_id}/rollback", status_code=202)
 def roll_back(
-    deploy_id: int, shepherd: ShepherdDep, response: Response, body: RollbackIn | None = None
+    _auth: WriteAccess,
+    deploy_id: int,
+    shepherd: ShepherdDep,
+    response: Response,
+    body: RollbackIn | None = None,
 ) -> dict[str, Any]:
     """Queue the service's configured rollback; 200 with the one under way if there is one."""
     body = body or RollbackIn()

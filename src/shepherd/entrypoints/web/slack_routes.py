@@ -7,21 +7,21 @@ timeline, and told to the presser alone through the press's `response_url` (a `s
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from shepherd.adapters.inbound.github import PayloadError
-from shepherd.adapters.inbound.slack import ButtonPress, parse_interaction, verify_slack_signature
+from shepherd.adapters.inbound.slack import ButtonPress, parse_interaction
 from shepherd.bootstrap import Shepherd
 from shepherd.domain.alerts import RollbackVia
 from shepherd.domain.notify import ACK, ROLLBACK, WRONG, AckKind
+from shepherd.entrypoints.web.auth import SlackSignedBody
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.entrypoints.web.rollback_routes import rollback_view
 from shepherd.services.acks import record_button
-from shepherd.services.errors import Forbidden, Invalid, Unauthorized
+from shepherd.services.errors import Forbidden, Invalid
 from shepherd.services.identity import display_name
 from shepherd.services.rollback import Requester, request_rollback
 from shepherd.services.slack_replies import reply_later
@@ -31,22 +31,7 @@ KINDS = {ACK: AckKind.WATCHING, WRONG: AckKind.WRONG}
 
 
 @router.post("/slack/interactions")
-async def interactions(request: Request, shepherd: ShepherdDep) -> dict[str, Any]:
-    body = await request.body()
-    secret = shepherd.settings.slack_signing_secret
-    if secret is None:
-        if not request.app.state.insecure_dev:
-            raise Unauthorized("Slack interactions are disabled: set SHEPHERD_SLACK_SIGNING_SECRET")
-    else:
-        problem = verify_slack_signature(
-            secret.get_secret_value().encode(),
-            timestamp=request.headers.get("x-slack-request-timestamp"),
-            body=body,
-            signature=request.headers.get("x-slack-signature"),
-            now=time.time(),
-        )
-        if problem:
-            raise Unauthorized(problem)
+async def interactions(body: SlackSignedBody, shepherd: ShepherdDep) -> dict[str, Any]:
     try:
         presses = parse_interaction(body)
     except PayloadError as exc:
