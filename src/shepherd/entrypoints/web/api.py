@@ -11,6 +11,7 @@ from shepherd.domain.deploys import DeployStatus
 from shepherd.entrypoints.web.auth import WriteAccess
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.deploys import (
+    ReachedStatus,
     ReportDeployEvent,
     StartDeploy,
     record_deploy_event,
@@ -68,21 +69,14 @@ def start_deploy(
         uow_factory=shepherd.uow_factory,
         config=shepherd.config,
         clock=shepherd.clock,
+        reached=ReachedStatus(
+            status=DeployStatus(body.status),
+            percent=body.percent,
+            stage=body.stage,
+            message=body.message,
+            idempotency_key=f"{key}:{body.status}:{body.percent}:{body.stage}" if key else None,
+        ),
     )
-    if body.status != "started":
-        assert deploy.id is not None
-        deploy, _, _ = record_deploy_event(
-            ReportDeployEvent(
-                deploy_id=deploy.id,
-                status=DeployStatus(body.status),
-                percent=body.percent,
-                stage=body.stage,
-                message=body.message,
-                idempotency_key=f"{key}:{body.status}:{body.percent}:{body.stage}" if key else None,
-            ),
-            uow_factory=shepherd.uow_factory,
-            clock=shepherd.clock,
-        )
     if not created:
         response.status_code = 200
     return {**deploy_summary(deploy, shepherd.settings.public_url), "created": created}

@@ -7,13 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from shepherd.domain.watch import TimelineEntry, Verdict
+from shepherd.domain.watch import Verdict
 from shepherd.entrypoints.web.auth import FlaggerAccess
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.errors import Invalid
+from shepherd.services.gates import note_flagger_event
 from shepherd.services.queries import verdicts
-from shepherd.services.queries.verdicts import NO_DEPLOY, VerdictView, latest_deploy, verdict_of
+from shepherd.services.queries.verdicts import VerdictView
 
 router = APIRouter()
 GATE_HOOKS = frozenset(
@@ -51,22 +53,26 @@ async def flagger(_auth: FlaggerAccess, hook: str, request: Request, shepherd: S
     metadata: dict[str, Any] = raw if isinstance(raw, dict) else {}
     service = str(metadata.get("service") or payload.get("name") or "")
     environment = str(metadata.get("environment") or "production")
-    with shepherd.uow_factory() as uow:
-        deploy = latest_deploy(uow, service=service, environment=environment, version=metadata.get("version"))
-        view = verdict_of(uow, deploy.id) if deploy and deploy.id else NO_DEPLOY
-        if hook == "event":
-            text = str(metadata.get("eventMessage") or payload.get("phase") or "flagger event")
-            uow.watches.add_timeline(
-                TimelineEntry(
-                    at=shepherd.clock(),
-                    kind="flagger",
-                    text=text,
-                    deploy_id=deploy.id if deploy else None,
-                    data={"canary": f"{payload.get('namespace')}/{payload.get('name')}", **metadata},
-                )
-            )
-            uow.commit()
-            return JSONResponse({"ok": True, "deploy_id": deploy.id if deploy else None})
+    version = metadata.get("version")
+    if hook == "event":
+        deploy_id = await run_in_threadpool(
+            note_flagger_event,
+            service=service,
+            environment=environment,
+            version=version,
+            text=str(metadata.get("eventMessage") or payload.get("phase") or "flagger event"),
+            data={"canary": f"{payload.get('namespace')}/{payload.get('name')}", **metadata},
+            uow_factory=shepherd.uow_factory,
+            clock=shepherd.clock,
+        )
+        return JSONResponse({"ok": True, "deploy_id": deploy_id})
+    view = await run_in_threadpool(
+        verdicts.latest_verdict,
+        uow_factory=shepherd.uow_factory,
+        service=service,
+        environment=environment,
+        version=version,
+    )
     return _decide(hook, view, service, environment)
 
 
