@@ -1,6 +1,7 @@
 """Who may call what: each route declares one of these `Annotated` dependencies.
 
-Every token and secret is compared here, by `_matches`, in constant time; every refusal is
+Tokens and shared secrets are compared by `_matches`, in constant time; GitHub's and Slack's
+signatures are verified by their pure checks in adapters/inbound. Every refusal is
 `Unauthorized` (401). A check whose secret is not configured refuses with a message naming
 the setting, unless the server runs with --insecure-dev.
 """
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 
 from shepherd.adapters.inbound.github import verify_signature
 from shepherd.adapters.inbound.slack import verify_slack_signature
+from shepherd.bootstrap import Shepherd
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.errors import Unauthorized
 
@@ -76,7 +78,7 @@ def require_flagger_token(hook: str, request: Request, shepherd: ShepherdDep) ->
         raise Unauthorized("missing or wrong token (?token=… or Authorization: Bearer …)")
 
 
-def _alert_secrets(request: Request, shepherd: ShepherdDep, path_secret: str | None) -> None:
+def _check_alert_secret(request: Request, shepherd: Shepherd, path_secret: str | None) -> None:
     settings = shepherd.settings
     secrets = [s for s in (settings.api_token, settings.alert_webhook_secret) if s is not None]
     if not secrets:
@@ -92,12 +94,12 @@ def _alert_secrets(request: Request, shepherd: ShepherdDep, path_secret: str | N
 
 def require_alert_bearer(request: Request, shepherd: ShepherdDep) -> None:
     """Alert webhooks: `Authorization: Bearer <SHEPHERD_API_TOKEN or SHEPHERD_ALERT_WEBHOOK_SECRET>`."""
-    _alert_secrets(request, shepherd, None)
+    _check_alert_secret(request, shepherd, None)
 
 
 def require_alert_path_secret(secret: str, request: Request, shepherd: ShepherdDep) -> None:
     """Alert webhooks from tools that cannot send headers: the secret as the last path segment."""
-    _alert_secrets(request, shepherd, secret)
+    _check_alert_secret(request, shepherd, secret)
 
 
 async def github_signed_body(request: Request, shepherd: ShepherdDep) -> bytes:
