@@ -11,7 +11,7 @@ from rich.table import Table
 
 from shepherd.domain.incidents import IncidentStory, detection, impact_window, render_markdown, timeline
 from shepherd.entrypoints.cli_common import ConfigOpt, build, err, fail, load_settings, out
-from shepherd.services.incident_views import load_story
+from shepherd.services.queries.incidents import load_story
 
 if TYPE_CHECKING:
     from shepherd.bootstrap import Shepherd

@@ -61,27 +61,81 @@ def validate_start(command: StartDeploy, config: ShepherdConfig) -> None:
             raise Invalid(f"{field} must be 7 to 40 hex characters, got {value!r}", details={"field": field})
 
 
+@dataclass(frozen=True)
+class ReachedStatus:
+    """Where a deploy reported at its start already is (Argo CD notifications send every state
+    with the start's fields and one idempotency key)."""
+
+    status: DeployStatus
+    percent: int | None = None
+    stage: str | None = None
+    message: str | None = None
+    idempotency_key: str | None = None
+
+
 def record_deploy_start(
-    command: StartDeploy, *, uow_factory: UnitOfWorkFactory, config: ShepherdConfig, clock: Clock
+    command: StartDeploy,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    config: ShepherdConfig,
+    clock: Clock,
+    reached: ReachedStatus | None = None,
 ) -> tuple[Deploy, bool]:
-    """The deploy (new, or the one this idempotency key already made) and whether it is new."""
+    """The deploy (new, or the one this idempotency key already made) and whether it is new.
+
+    With `reached`, that event is recorded in the same transaction: a deploy never exists
+    without the status it was reported with.
+    """
     validate_start(command, config)
     try:
-        with uow_factory() as uow:
-            if command.idempotency_key:
-                existing = uow.deploys.by_idempotency_key(command.idempotency_key)
-                if existing is not None:
-                    return _same_deploy(existing, command), False
-            deploy = _insert_deploy(uow, command, clock())
-            return deploy, True
+        started = _start(command, reached, uow_factory=uow_factory, clock=clock)
+        assert started is not None  # it inserts when nothing has the key
+        return started
     except DuplicateKey:
-        # Two requests with one key raced (PostgreSQL); the other one won.
-        assert command.idempotency_key is not None
-        with uow_factory() as uow:
-            existing = uow.deploys.by_idempotency_key(command.idempotency_key)
-            if existing is None:
-                raise
-            return _same_deploy(existing, command), False
+        if not command.idempotency_key:
+            raise
+        # Two requests with one key raced (PostgreSQL); the other one won: use its deploy.
+        raced = _start(command, reached, uow_factory=uow_factory, clock=clock, insert=False)
+        if raced is None:
+            raise
+        return raced
+
+
+def _start(
+    command: StartDeploy,
+    reached: ReachedStatus | None,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    insert: bool = True,
+) -> tuple[Deploy, bool] | None:
+    """The deploy and whether it is new; None when not inserting and no deploy has the key."""
+    with uow_factory() as uow:
+        now = clock()
+        key = command.idempotency_key
+        existing = uow.deploys.by_idempotency_key(key) if key else None
+        if existing is not None:
+            deploy, created = _same_deploy(existing, command), False
+        elif insert:
+            deploy, created = _insert_deploy(uow, command, now), True
+        else:
+            return None
+        if reached is not None and reached.status is not DeployStatus.STARTED:
+            assert deploy.id is not None
+            deploy, _, _ = _report(uow, _event_of(deploy.id, command.source, reached), now)
+        return deploy, created
+
+
+def _event_of(deploy_id: int, source: str, reached: ReachedStatus) -> ReportDeployEvent:
+    return ReportDeployEvent(
+        deploy_id=deploy_id,
+        status=reached.status,
+        source=source,
+        percent=reached.percent,
+        stage=reached.stage,
+        message=reached.message,
+        idempotency_key=reached.idempotency_key,
+    )
 
 
 def _same_deploy(existing: Deploy, command: StartDeploy) -> Deploy:
@@ -145,25 +199,31 @@ def record_deploy_event(
     command: ReportDeployEvent, *, uow_factory: UnitOfWorkFactory, clock: Clock
 ) -> tuple[Deploy, DeployEvent, bool]:
     """Record an event; the deploy moves only if the event takes it further. Idempotent by key."""
+    with uow_factory() as uow:
+        recorded = _report(uow, command, clock())
+        return recorded
+
+
+def _report(uow: UnitOfWork, command: ReportDeployEvent, now: datetime) -> tuple[Deploy, DeployEvent, bool]:
+    """The event in the caller's transaction: the deploy, the event, and whether it is new."""
     if command.percent is not None and not 0 <= command.percent <= 100:
         raise Invalid(
             f"percent must be between 0 and 100, got {command.percent}",
             details={"field": "percent"},
         )
-    with uow_factory() as uow:
-        if command.idempotency_key:
-            seen = uow.deploys.event_by_key(command.idempotency_key)
-            if seen is not None:
-                deploy = uow.deploys.get(seen.deploy_id)
-                assert deploy is not None
-                return deploy, seen, False
-        deploy = uow.deploys.get(command.deploy_id, for_update=True)
-        if deploy is None:
-            raise NotFound(f"no deploy with id {command.deploy_id}")
-        deploy, event = apply_event(uow, deploy, command, clock())
-        if event.applied:  # every message of the deploy shows the new state
-            uow.jobs.enqueue(sync_job(deploy_id=command.deploy_id), now=clock())
-        return deploy, event, True
+    if command.idempotency_key:
+        seen = uow.deploys.event_by_key(command.idempotency_key)
+        if seen is not None:
+            deploy = uow.deploys.get(seen.deploy_id)
+            assert deploy is not None
+            return deploy, seen, False
+    deploy = uow.deploys.get(command.deploy_id, for_update=True)
+    if deploy is None:
+        raise NotFound(f"no deploy with id {command.deploy_id}")
+    deploy, event = apply_event(uow, deploy, command, now)
+    if event.applied:  # every message of the deploy shows the new state
+        uow.jobs.enqueue(sync_job(deploy_id=command.deploy_id), now=now)
+    return deploy, event, True
 
 
 def apply_event(

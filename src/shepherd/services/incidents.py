@@ -8,8 +8,11 @@ from typing import Any
 from shepherd.domain.alerts import Incident, IncidentState, PageState
 from shepherd.domain.deploys import Deploy, DeployStatus
 from shepherd.domain.watch import TimelineEntry, Verdict
+from shepherd.services.errors import NotFound
 from shepherd.services.notify import sync_job
-from shepherd.services.ports import UnitOfWork
+from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+MANUAL_RESOLUTION = "resolved by hand"
 
 
 def open_incident(uow: UnitOfWork, *, deploy: Deploy, trigger: str, title: str, now: datetime) -> Incident:
@@ -65,3 +68,15 @@ def resolve(uow: UnitOfWork, *, incident: Incident, now: datetime, resolution: s
 
 def note(uow: UnitOfWork, deploy_id: int, at: datetime, kind: str, text: str, **data: Any) -> None:
     uow.watches.add_timeline(TimelineEntry(at=at, kind=kind, text=text, deploy_id=deploy_id, data=data))
+
+
+def resolve_by_hand(
+    incident_id: int, *, resolution: str | None, uow_factory: UnitOfWorkFactory, clock: Clock
+) -> Incident:
+    """Resolve an incident; resolving a resolved one changes nothing and says how it ended."""
+    with uow_factory() as uow:
+        incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise NotFound(f"no incident with id {incident_id}")
+        incident = resolve(uow, incident=incident, now=clock(), resolution=resolution or MANUAL_RESOLUTION)
+    return incident

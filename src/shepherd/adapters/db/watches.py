@@ -25,6 +25,7 @@ _WATCH_FIELDS = [f.name for f in fields(Watch)]
 _WATCHES: Table = WatchRow.__table__  # type: ignore[assignment]
 _CHECKS: Table = CheckResultRow.__table__  # type: ignore[assignment]
 _GET_WATCH = select(_WATCHES).where(_WATCHES.c.deploy_id == bindparam("id"))
+_GET_WATCHES = select(_WATCHES).where(_WATCHES.c.deploy_id.in_(bindparam("ids", expanding=True)))
 _INSERT_WATCH = insert(_WATCHES)
 _GET_CHECKS = select(_CHECKS).where(_CHECKS.c.deploy_id == bindparam("id")).order_by(_CHECKS.c.id)
 _UPDATE_WATCH = (
@@ -52,10 +53,13 @@ class SqlWatchRepository:
 
     def get(self, deploy_id: int) -> Watch | None:
         row = self._session.connection().execute(_GET_WATCH, {"id": deploy_id}).first()
-        if row is None:
-            return None
-        values = {name: getattr(row, name) for name in _WATCH_FIELDS}
-        return Watch(**{**values, "verdict": Verdict(row.verdict)})
+        return None if row is None else _watch(row)
+
+    def get_many(self, deploy_ids: Sequence[int]) -> dict[int, Watch]:
+        if not deploy_ids:
+            return {}
+        rows = self._session.connection().execute(_GET_WATCHES, {"ids": list(deploy_ids)})
+        return {row.deploy_id: _watch(row) for row in rows}
 
     def save(self, watch: Watch) -> None:
         values = {name: getattr(watch, name) for name in _WATCH_FIELDS}
@@ -103,6 +107,11 @@ class SqlWatchRepository:
             )
             for r in self._session.scalars(query)
         ]
+
+
+def _watch(row: Row[Any]) -> Watch:
+    values = {name: getattr(row, name) for name in _WATCH_FIELDS}
+    return Watch(**{**values, "verdict": Verdict(row.verdict)})
 
 
 def _check_values(stored: StoredCheck) -> dict[str, Any]:

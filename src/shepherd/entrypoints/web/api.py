@@ -8,25 +8,17 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.deploys import DeployStatus
-from shepherd.domain.notify import AckKind, guide_links
-from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
-from shepherd.entrypoints.web.views import (
-    ack_view,
-    change_view,
-    deploy_summary,
-    event_view,
-    job_view,
-    notification_view,
-    person_view,
-)
+from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.deploys import (
+    ReachedStatus,
     ReportDeployEvent,
     StartDeploy,
     record_deploy_event,
     record_deploy_start,
 )
-from shepherd.services.errors import NotFound
-from shepherd.services.incident_views import incident_summary
+from shepherd.services.queries.deploys import deploy_detail, deploy_list
+from shepherd.services.queries.views import deploy_summary, event_view, job_view
 
 router = APIRouter(prefix="/api/v1")
 
@@ -66,8 +58,10 @@ class EventIn(BaseModel):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-@router.post("/deploys", status_code=201, dependencies=[WriteAccess])
-def start_deploy(body: DeployIn, shepherd: ShepherdDep, response: Response) -> dict[str, Any]:
+@router.post("/deploys", status_code=201)
+def start_deploy(
+    _auth: WriteAccess, body: DeployIn, shepherd: ShepherdDep, response: Response
+) -> dict[str, Any]:
     key = f"api:{body.idempotency_key}" if body.idempotency_key else None
     start = body.model_dump(exclude={"status", "percent", "stage", "message", "idempotency_key"})
     deploy, created = record_deploy_start(
@@ -75,28 +69,23 @@ def start_deploy(body: DeployIn, shepherd: ShepherdDep, response: Response) -> d
         uow_factory=shepherd.uow_factory,
         config=shepherd.config,
         clock=shepherd.clock,
+        reached=ReachedStatus(
+            status=DeployStatus(body.status),
+            percent=body.percent,
+            stage=body.stage,
+            message=body.message,
+            idempotency_key=f"{key}:{body.status}:{body.percent}:{body.stage}" if key else None,
+        ),
     )
-    if body.status != "started":
-        assert deploy.id is not None
-        deploy, _, _ = record_deploy_event(
-            ReportDeployEvent(
-                deploy_id=deploy.id,
-                status=DeployStatus(body.status),
-                percent=body.percent,
-                stage=body.stage,
-                message=body.message,
-                idempotency_key=f"{key}:{body.status}:{body.percent}:{body.stage}" if key else None,
-            ),
-            uow_factory=shepherd.uow_factory,
-            clock=shepherd.clock,
-        )
     if not created:
         response.status_code = 200
     return {**deploy_summary(deploy, shepherd.settings.public_url), "created": created}
 
 
-@router.post("/deploys/{deploy_id}/events", status_code=201, dependencies=[WriteAccess])
-def deploy_event(deploy_id: int, body: EventIn, shepherd: ShepherdDep, response: Response) -> dict[str, Any]:
+@router.post("/deploys/{deploy_id}/events", status_code=201)
+def deploy_event(
+    _auth: WriteAccess, deploy_id: int, body: EventIn, shepherd: ShepherdDep, response: Response
+) -> dict[str, Any]:
     key = f"api:{deploy_id}:{body.idempotency_key}" if body.idempotency_key else None
     deploy, event, created = record_deploy_event(
         ReportDeployEvent(
@@ -128,53 +117,26 @@ def list_deploys(
     limit: int = Query(default=50, ge=1, le=500),
     before: int | None = Query(default=None, ge=1, description="id cursor from next_before"),
 ) -> dict[str, Any]:
-    with shepherd.uow_factory() as uow:
-        deploys = uow.deploys.query(
-            service=service,
-            environment=environment,
-            status=status.value if status else None,
-            limit=limit,
-            before_id=before,
-        )
-    public = shepherd.settings.public_url
-    return {
-        "deploys": [deploy_summary(d, public) for d in deploys],
-        "next_before": deploys[-1].id if len(deploys) == limit else None,
-    }
+    return deploy_list(
+        uow_factory=shepherd.uow_factory,
+        public_url=shepherd.settings.public_url,
+        service=service,
+        environment=environment,
+        status=status.value if status else None,
+        limit=limit,
+        before=before,
+    )
 
 
 @router.get("/deploys/{deploy_id}")
 def get_deploy(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
-    with shepherd.uow_factory() as uow:
-        deploy = uow.deploys.get(deploy_id)
-        if deploy is None:
-            raise NotFound(f"no deploy with id {deploy_id}")
-        changes = uow.deploys.changes(deploy_id)
-        people = uow.deploys.people(deploy_id)
-        events = uow.deploys.events(deploy_id)
-        jobs = uow.jobs.query(deploy_id=deploy_id)
-        notifications = uow.notifications.for_deploy(deploy_id)
-        acks = uow.notifications.acks(deploy_id)
-        incidents = uow.incidents.query(deploy_id=deploy_id)
-    service = shepherd.config.service(deploy.service)
-    guides = (
-        []
-        if service is None
-        else guide_links(service, deploy, changes, shepherd.settings.public_url, shepherd.clock())
+    return deploy_detail(
+        uow_factory=shepherd.uow_factory,
+        config=shepherd.config,
+        public_url=shepherd.settings.public_url,
+        deploy_id=deploy_id,
+        now=shepherd.clock(),
     )
-    return {
-        **deploy_summary(deploy, shepherd.settings.public_url),
-        "changes": [change_view(c) for c in changes],
-        "guides": [{"title": title, "url": url, "kind": kind} for title, url, kind in guides],
-        "people": [person_view(p) for p in people],
-        "events": [event_view(e) for e in events],
-        "jobs": [job_view(j) for j in jobs],
-        "notifications": [notification_view(n) for n in notifications],
-        "acks": [ack_view(a) for a in acks if a.kind is AckKind.WATCHING],
-        "reports": [ack_view(a) for a in acks if a.kind is AckKind.WRONG],
-        "suspect": any(a.kind is AckKind.WRONG for a in acks),
-        "incidents": [incident_summary(i) for i in incidents],
-    }
 
 
 @router.get("/jobs")

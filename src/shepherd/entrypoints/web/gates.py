@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from shepherd.domain.watch import TimelineEntry, Verdict
+from shepherd.domain.watch import Verdict
+from shepherd.entrypoints.web.auth import FlaggerAccess
 from shepherd.entrypoints.web.deps import ShepherdDep
-from shepherd.services.errors import Invalid, NotFound, Unauthorized
-from shepherd.services.verdicts import VerdictView, latest_deploy, verdict_of
+from shepherd.services.errors import Invalid
+from shepherd.services.gates import note_flagger_event
+from shepherd.services.queries import verdicts
+from shepherd.services.queries.verdicts import VerdictView
 
 router = APIRouter()
 GATE_HOOKS = frozenset(
@@ -23,35 +26,13 @@ GATE_HOOKS = frozenset(
 @router.get("/api/v1/deploys/{deploy_id}/verdict")
 def deploy_verdict(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
     """Always 200, so Argo Rollouts reads the verdict instead of counting an error."""
-    with shepherd.uow_factory() as uow:
-        return verdict_of(uow, deploy_id).as_json()
+    return verdicts.deploy_verdict(uow_factory=shepherd.uow_factory, deploy_id=deploy_id).as_json()
 
 
 @router.get("/api/v1/deploys/{deploy_id}/series")
 def deploy_series(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
     """The points each check was last judged on: old (or before) and new (or after)."""
-    with shepherd.uow_factory() as uow:
-        view = verdict_of(uow, deploy_id)
-    if view.deploy is None:
-        raise NotFound(f"no deploy with id {deploy_id}")
-    checks = [
-        {
-            "name": c.result.name,
-            "outcome": c.result.outcome.value,
-            "reason": c.result.reason,
-            "mode": c.mode,
-            "baseline": [[p.t, p.v] for p in c.baseline],
-            "candidate": [[p.t, p.v] for p in c.candidate],
-        }
-        for c in view.checks
-    ]
-    return {
-        "deploy_id": deploy_id,
-        "deploy_at": view.deploy.started_at.timestamp(),
-        "verdict": view.verdict.value,
-        "reason": view.reason,
-        "checks": checks,
-    }
+    return verdicts.deploy_series(uow_factory=shepherd.uow_factory, deploy_id=deploy_id)
 
 
 @router.get("/api/v1/verdict")
@@ -59,35 +40,39 @@ def latest_verdict(
     shepherd: ShepherdDep, service: str, environment: str = "production", version: str | None = None
 ) -> dict[str, Any]:
     """The verdict of the newest deploy of a service (and version): for tools without the deploy id."""
-    with shepherd.uow_factory() as uow:
-        deploy = latest_deploy(uow, service=service, environment=environment, version=version)
-        view = verdict_of(uow, deploy.id) if deploy and deploy.id else VerdictView(None, None, ())
-        return view.as_json()
+    view = verdicts.latest_verdict(
+        uow_factory=shepherd.uow_factory, service=service, environment=environment, version=version
+    )
+    return view.as_json()
 
 
 @router.post("/webhooks/flagger/{hook}")
-async def flagger(hook: str, request: Request, shepherd: ShepherdDep) -> JSONResponse:
+async def flagger(_auth: FlaggerAccess, hook: str, request: Request, shepherd: ShepherdDep) -> JSONResponse:
     payload = _payload(await request.body())
     raw = payload.get("metadata")
     metadata: dict[str, Any] = raw if isinstance(raw, dict) else {}
     service = str(metadata.get("service") or payload.get("name") or "")
     environment = str(metadata.get("environment") or "production")
-    with shepherd.uow_factory() as uow:
-        deploy = latest_deploy(uow, service=service, environment=environment, version=metadata.get("version"))
-        view = verdict_of(uow, deploy.id) if deploy and deploy.id else VerdictView(None, None, ())
-        if hook == "event":
-            _require_token(request, shepherd.settings.api_token, request.app.state.insecure_dev)
-            text = str(metadata.get("eventMessage") or payload.get("phase") or "flagger event")
-            uow.watches.add_timeline(
-                TimelineEntry(
-                    at=shepherd.clock(),
-                    kind="flagger",
-                    text=text,
-                    deploy_id=deploy.id if deploy else None,
-                    data={"canary": f"{payload.get('namespace')}/{payload.get('name')}", **metadata},
-                )
-            )
-            return JSONResponse({"ok": True, "deploy_id": deploy.id if deploy else None})
+    version = metadata.get("version")
+    if hook == "event":
+        deploy_id = await run_in_threadpool(
+            note_flagger_event,
+            service=service,
+            environment=environment,
+            version=version,
+            text=str(metadata.get("eventMessage") or payload.get("phase") or "flagger event"),
+            data={"canary": f"{payload.get('namespace')}/{payload.get('name')}", **metadata},
+            uow_factory=shepherd.uow_factory,
+            clock=shepherd.clock,
+        )
+        return JSONResponse({"ok": True, "deploy_id": deploy_id})
+    view = await run_in_threadpool(
+        verdicts.latest_verdict,
+        uow_factory=shepherd.uow_factory,
+        service=service,
+        environment=environment,
+        version=version,
+    )
     return _decide(hook, view, service, environment)
 
 
@@ -116,16 +101,3 @@ def _payload(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Invalid("body must be a JSON object (Flagger's webhook payload)")
     return data
-
-
-def _require_token(request: Request, token: Any, insecure: bool) -> None:
-    """Flagger sends no headers of its own: the token may come as ?token=… in the webhook URL."""
-    if token is None:
-        if insecure:
-            return
-        raise Unauthorized("writes are disabled: set SHEPHERD_API_TOKEN")
-    given = request.query_params.get("token") or request.headers.get("authorization", "").removeprefix(
-        "Bearer "
-    )
-    if not hmac.compare_digest(given.strip(), token.get_secret_value()):
-        raise Unauthorized("missing or wrong token (?token=… or Authorization: Bearer …)")

@@ -8,16 +8,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from shepherd.bootstrap import Shepherd
-from shepherd.domain.incidents import IncidentStory, render_markdown
-from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
-from shepherd.services.errors import NotFound
-from shepherd.services.incident_views import (
-    incident_json,
-    incident_summary,
-    load_story,
-    resolve_by_hand,
-)
+from shepherd.domain.incidents import render_markdown
+from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.deps import ShepherdDep
+from shepherd.services.incidents import resolve_by_hand
+from shepherd.services.queries.incidents import incident_json, incident_list, incident_story
 
 router = APIRouter(prefix="/api/v1")
 
@@ -39,14 +34,14 @@ def list_incidents(
     limit: int = Query(default=50, ge=1, le=500),
 ) -> dict[str, Any]:
     """Incidents, newest first."""
-    with shepherd.uow_factory() as uow:
-        incidents = uow.incidents.query(state=state, service=service, limit=limit)
-    return {"incidents": [incident_summary(i) for i in incidents]}
+    incidents = incident_list(uow_factory=shepherd.uow_factory, state=state, service=service, limit=limit)
+    return {"incidents": incidents}
 
 
 @router.get("/incidents/{incident_id}")
 def get_incident(incident_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
-    return incident_json(_story(shepherd, incident_id), now=shepherd.clock())
+    story = incident_story(uow_factory=shepherd.uow_factory, incident_id=incident_id)
+    return incident_json(story, now=shepherd.clock())
 
 
 @router.get(
@@ -56,12 +51,13 @@ def get_incident(incident_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
 )
 def postmortem(incident_id: int, shepherd: ShepherdDep) -> str:
     """A postmortem draft in Markdown (the same as `shepherd incident export`)."""
-    return render_markdown(_story(shepherd, incident_id), shepherd.clock())
+    story = incident_story(uow_factory=shepherd.uow_factory, incident_id=incident_id)
+    return render_markdown(story, shepherd.clock())
 
 
-@router.post("/incidents/{incident_id}/resolve", dependencies=[WriteAccess])
+@router.post("/incidents/{incident_id}/resolve")
 def resolve_incident(
-    incident_id: int, shepherd: ShepherdDep, body: ResolveIn | None = None
+    _auth: WriteAccess, incident_id: int, shepherd: ShepherdDep, body: ResolveIn | None = None
 ) -> dict[str, Any]:
     """Resolve by hand; resolving a resolved incident changes nothing (200 with how it ended)."""
     resolve_by_hand(
@@ -70,12 +66,5 @@ def resolve_incident(
         uow_factory=shepherd.uow_factory,
         clock=shepherd.clock,
     )
-    return incident_json(_story(shepherd, incident_id), now=shepherd.clock())
-
-
-def _story(shepherd: Shepherd, incident_id: int) -> IncidentStory:
-    with shepherd.uow_factory() as uow:
-        story = load_story(uow, incident_id)
-    if story is None:
-        raise NotFound(f"no incident with id {incident_id}")
-    return story
+    story = incident_story(uow_factory=shepherd.uow_factory, incident_id=incident_id)
+    return incident_json(story, now=shepherd.clock())

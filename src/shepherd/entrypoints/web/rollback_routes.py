@@ -8,9 +8,10 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.alerts import Rollback, RollbackVia
-from shepherd.entrypoints.web.deps import ShepherdDep, WriteAccess
-from shepherd.entrypoints.web.views import _time
+from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.errors import NotFound
+from shepherd.services.queries.views import iso
 from shepherd.services.rollback import Requester, request_rollback
 
 router = APIRouter(prefix="/api/v1")
@@ -32,17 +33,21 @@ def rollback_view(rollback: Rollback) -> dict[str, Any]:
         "via": rollback.via,
         "action": rollback.action,
         "target_sha": rollback.target_sha,
-        "requested_at": _time(rollback.requested_at),
-        "started_at": _time(rollback.started_at),
-        "finished_at": _time(rollback.finished_at),
+        "requested_at": iso(rollback.requested_at),
+        "started_at": iso(rollback.started_at),
+        "finished_at": iso(rollback.finished_at),
         "exit_code": rollback.exit_code,
         "output": rollback.output,
     }
 
 
-@router.post("/deploys/{deploy_id}/rollback", status_code=202, dependencies=[WriteAccess])
+@router.post("/deploys/{deploy_id}/rollback", status_code=202)
 def roll_back(
-    deploy_id: int, shepherd: ShepherdDep, response: Response, body: RollbackIn | None = None
+    _auth: WriteAccess,
+    deploy_id: int,
+    shepherd: ShepherdDep,
+    response: Response,
+    body: RollbackIn | None = None,
 ) -> dict[str, Any]:
     """Queue the service's configured rollback; 200 with the one under way if there is one."""
     body = body or RollbackIn()

@@ -7,20 +7,19 @@ timeline, and told to the presser alone through the press's `response_url` (a `s
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from shepherd.adapters.inbound.github import PayloadError
 from shepherd.adapters.slack.interactions import ButtonPress, parse_interaction
-from shepherd.adapters.slack.signature import verify_slack_signature
 from shepherd.bootstrap import Shepherd
 from shepherd.domain.notify import ACK, ROLLBACK, WRONG, AckKind
+from shepherd.entrypoints.web.auth import SlackSignedBody
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.entrypoints.web.rollback_routes import rollback_view
-from shepherd.services.errors import Invalid, Unauthorized
+from shepherd.services.errors import Invalid
 from shepherd.services.slack_presses import Presser, press_ack, press_rollback
 
 router = APIRouter()
@@ -28,22 +27,7 @@ KINDS = {ACK: AckKind.WATCHING, WRONG: AckKind.WRONG}
 
 
 @router.post("/slack/interactions")
-async def interactions(request: Request, shepherd: ShepherdDep) -> dict[str, Any]:
-    body = await request.body()
-    secret = shepherd.settings.slack_signing_secret
-    if secret is None:
-        if not request.app.state.insecure_dev:
-            raise Unauthorized("Slack interactions are disabled: set SHEPHERD_SLACK_SIGNING_SECRET")
-    else:
-        problem = verify_slack_signature(
-            secret.get_secret_value().encode(),
-            timestamp=request.headers.get("x-slack-request-timestamp"),
-            body=body,
-            signature=request.headers.get("x-slack-signature"),
-            now=time.time(),
-        )
-        if problem:
-            raise Unauthorized(problem)
+async def interactions(body: SlackSignedBody, shepherd: ShepherdDep) -> dict[str, Any]:
     try:
         presses = parse_interaction(body)
     except PayloadError as exc:

@@ -7,25 +7,19 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from shepherd.adapters.inbound.github import PayloadError, parse_deployment_event, verify_signature
+from shepherd.adapters.inbound.github import PayloadError, parse_deployment_event
+from shepherd.entrypoints.web.auth import GitHubSignedBody
 from shepherd.entrypoints.web.deps import ShepherdDep
-from shepherd.services.errors import Invalid, Unauthorized
+from shepherd.services.errors import Invalid
 from shepherd.services.github import record_github_deployment
 
 router = APIRouter(prefix="/webhooks")
 
 
 @router.post("/github")
-async def github(request: Request, shepherd: ShepherdDep, response: Response) -> dict[str, Any]:
-    body = await request.body()
-    secret = shepherd.settings.github_webhook_secret
-    if secret is None:
-        if not request.app.state.insecure_dev:
-            raise Unauthorized("GitHub webhooks are disabled: set SHEPHERD_GITHUB_WEBHOOK_SECRET")
-    elif not verify_signature(
-        secret.get_secret_value().encode(), body, request.headers.get("x-hub-signature-256")
-    ):
-        raise Unauthorized("X-Hub-Signature-256 is missing or does not match the webhook secret")
+async def github(
+    body: GitHubSignedBody, request: Request, shepherd: ShepherdDep, response: Response
+) -> dict[str, Any]:
     event = request.headers.get("x-github-event", "")
     if event == "ping":
         return {"ok": True, "event": "ping"}

@@ -7,7 +7,9 @@ from typing import Any
 
 from shepherd.domain.deploys import Deploy
 from shepherd.domain.watch import StoredCheck, Verdict, Watch
-from shepherd.services.ports import UnitOfWork
+from shepherd.services.errors import NotFound
+from shepherd.services.ports import UnitOfWork, UnitOfWorkFactory
+from shepherd.services.queries.views import iso
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,13 @@ class VerdictView:
             "reason": self.reason,
             "finished": bool(watch and watch.finished),
             "looks": watch.looks if watch else 0,
-            "started_at": _time(watch.started_at) if watch else None,
-            "ends_at": _time(watch.ends_at) if watch else None,
+            "started_at": iso(watch.started_at) if watch else None,
+            "ends_at": iso(watch.ends_at) if watch else None,
             "checks": [_check(c) for c in self.checks],
         }
 
 
-def _time(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+NO_DEPLOY = VerdictView(None, None, ())
 
 
 def _check(stored: StoredCheck) -> dict[str, Any]:
@@ -60,14 +61,14 @@ def _check(stored: StoredCheck) -> dict[str, Any]:
         "p_value": result.p_value,
         "test": result.test,
         "mode": stored.mode,
-        "judged_at": _time(stored.judged_at),
+        "judged_at": iso(stored.judged_at),
     }
 
 
 def verdict_of(uow: UnitOfWork, deploy_id: int) -> VerdictView:
     deploy = uow.deploys.get(deploy_id)
     if deploy is None:
-        return VerdictView(None, None, ())
+        return NO_DEPLOY
     return VerdictView(deploy, uow.watches.get(deploy_id), tuple(uow.watches.checks(deploy_id)))
 
 
@@ -77,3 +78,42 @@ def latest_deploy(uow: UnitOfWork, *, service: str, environment: str, version: s
         if version is None or version in (deploy.version, deploy.sha, deploy.sha[: len(version)]):
             return deploy
     return None
+
+
+def deploy_verdict(*, uow_factory: UnitOfWorkFactory, deploy_id: int) -> VerdictView:
+    with uow_factory() as uow:
+        return verdict_of(uow, deploy_id)
+
+
+def latest_verdict(
+    *, uow_factory: UnitOfWorkFactory, service: str, environment: str, version: str | None
+) -> VerdictView:
+    """The verdict of the newest deploy of a service (and version): for tools without the deploy id."""
+    with uow_factory() as uow:
+        deploy = latest_deploy(uow, service=service, environment=environment, version=version)
+        return verdict_of(uow, deploy.id) if deploy and deploy.id else NO_DEPLOY
+
+
+def deploy_series(*, uow_factory: UnitOfWorkFactory, deploy_id: int) -> dict[str, Any]:
+    """The points each check was last judged on: old (or before) and new (or after)."""
+    view = deploy_verdict(uow_factory=uow_factory, deploy_id=deploy_id)
+    if view.deploy is None:
+        raise NotFound(f"no deploy with id {deploy_id}")
+    checks = [
+        {
+            "name": c.result.name,
+            "outcome": c.result.outcome.value,
+            "reason": c.result.reason,
+            "mode": c.mode,
+            "baseline": [[p.t, p.v] for p in c.baseline],
+            "candidate": [[p.t, p.v] for p in c.candidate],
+        }
+        for c in view.checks
+    ]
+    return {
+        "deploy_id": deploy_id,
+        "deploy_at": view.deploy.started_at.timestamp(),
+        "verdict": view.verdict.value,
+        "reason": view.reason,
+        "checks": checks,
+    }

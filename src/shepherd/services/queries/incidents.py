@@ -1,5 +1,4 @@
-"""Incidents for people: their story from every repository, the JSON the API and CLI show,
-and resolving one by hand."""
+"""Incidents for people: their story from every repository, and the JSON the API and CLI show."""
 
 from __future__ import annotations
 
@@ -9,10 +8,8 @@ from typing import Any
 from shepherd.domain.alerts import Incident, Page, Rollback, StoredAlert
 from shepherd.domain.incidents import IncidentStory, PageStory, detection, impact_window, timeline
 from shepherd.services.errors import NotFound
-from shepherd.services.incidents import resolve
-from shepherd.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-
-MANUAL_RESOLUTION = "resolved by hand"
+from shepherd.services.ports import UnitOfWork, UnitOfWorkFactory
+from shepherd.services.queries.views import iso
 
 
 def load_story(uow: UnitOfWork, incident_id: int) -> IncidentStory | None:
@@ -42,16 +39,21 @@ def load_story(uow: UnitOfWork, incident_id: int) -> IncidentStory | None:
     )
 
 
-def resolve_by_hand(
-    incident_id: int, *, resolution: str | None, uow_factory: UnitOfWorkFactory, clock: Clock
-) -> Incident:
-    """Resolve an incident; resolving a resolved one changes nothing and says how it ended."""
+def incident_list(
+    *, uow_factory: UnitOfWorkFactory, state: str | None, service: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Incidents, newest first, in their short form."""
     with uow_factory() as uow:
-        incident = uow.incidents.get(incident_id)
-        if incident is None:
-            raise NotFound(f"no incident with id {incident_id}")
-        incident = resolve(uow, incident=incident, now=clock(), resolution=resolution or MANUAL_RESOLUTION)
-    return incident
+        incidents = uow.incidents.query(state=state, service=service, limit=limit)
+    return [incident_summary(i) for i in incidents]
+
+
+def incident_story(*, uow_factory: UnitOfWorkFactory, incident_id: int) -> IncidentStory:
+    with uow_factory() as uow:
+        story = load_story(uow, incident_id)
+    if story is None:
+        raise NotFound(f"no incident with id {incident_id}")
+    return story
 
 
 def incident_summary(incident: Incident) -> dict[str, Any]:
@@ -150,7 +152,3 @@ def _rollback(rollback: Rollback) -> dict[str, Any]:
         "requested_at": iso(rollback.requested_at),
         "finished_at": iso(rollback.finished_at),
     }
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None

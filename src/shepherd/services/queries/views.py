@@ -1,4 +1,4 @@
-"""JSON shapes of deploys, changes and people for the API."""
+"""JSON shapes of deploys, changes, people, jobs and notifications, as the API returns them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from shepherd.domain.jobs import Job
 from shepherd.domain.notify import Ack, Notification
 
 
-def _time(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """UTC times as the API writes them: ISO 8601 with a Z."""
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -33,9 +34,9 @@ def deploy_summary(deploy: Deploy, public_url: str) -> dict[str, Any]:
         "source": deploy.source,
         # API keys are stored as "api:<key>" so they cannot collide with GitHub's: show the client's.
         "idempotency_key": (deploy.idempotency_key or "").removeprefix("api:") or None,
-        "started_at": _time(deploy.started_at),
-        "finished_at": _time(deploy.finished_at),
-        "updated_at": _time(deploy.updated_at),
+        "started_at": iso(deploy.started_at),
+        "finished_at": iso(deploy.finished_at),
+        "updated_at": iso(deploy.updated_at),
         "attribution": {
             "state": deploy.attribution_state.value,
             "error": deploy.attribution_error,
@@ -59,8 +60,8 @@ def change_view(change: Change) -> dict[str, Any]:
         "coauthors": [asdict(c) for c in change.coauthors],
         "merger": asdict(change.merger) if change.merger else None,
         "merge_sha": change.merge_sha,
-        "authored_at": _time(change.authored_at),
-        "committed_at": _time(change.committed_at),
+        "authored_at": iso(change.authored_at),
+        "committed_at": iso(change.committed_at),
         "files": list(change.files),
         "path_rules": list(change.path_rules),
     }
@@ -83,8 +84,8 @@ def event_view(event: DeployEvent) -> dict[str, Any]:
         "message": event.message,
         "source": event.source,
         "applied": event.applied,
-        "occurred_at": _time(event.occurred_at),
-        "received_at": _time(event.received_at),
+        "occurred_at": iso(event.occurred_at),
+        "received_at": iso(event.received_at),
     }
 
 
@@ -95,12 +96,12 @@ def job_view(job: Job) -> dict[str, Any]:
         "state": job.state.value,
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
-        "run_at": _time(job.run_at),
+        "run_at": iso(job.run_at),
         "last_error": job.last_error,
         "deploy_id": job.deploy_id,
         "destination": job.destination,
-        "created_at": _time(job.created_at),
-        "finished_at": _time(job.finished_at),
+        "created_at": iso(job.created_at),
+        "finished_at": iso(job.finished_at),
     }
 
 
@@ -115,9 +116,9 @@ def notification_view(notification: Notification) -> dict[str, Any]:
         "ts": notification.ts,
         "state": notification.state.value,
         "error": notification.error,
-        "updated_at": _time(notification.updated_at),
+        "updated_at": iso(notification.updated_at),
     }
 
 
 def ack_view(ack: Ack) -> dict[str, Any]:
-    return {"name": ack.name, "slack_user": ack.slack_user, "at": _time(ack.acked_at)}
+    return {"name": ack.name, "slack_user": ack.slack_user, "at": iso(ack.acked_at)}
