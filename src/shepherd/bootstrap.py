@@ -29,6 +29,7 @@ from shepherd.services import (
     alert_routing,
     attribution,
     notify,
+    ops_notice,
     paging,
     rollback,
     slack_replies,
@@ -41,6 +42,7 @@ from shepherd.services.circuits import Circuits
 from shepherd.services.jobs import Handler, HandlerRegistry, JobRunner
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import NotifyDeps
+from shepherd.services.ops_notice import OpsNoticeDeps
 from shepherd.services.paging import PagingDeps
 from shepherd.services.parallel import Parallel, ThreadPool
 from shepherd.services.ports import Notifier, UserLookup
@@ -122,7 +124,12 @@ def bootstrap(
     register_jobs(handlers, settings, config, notifier, queries)
     for kind, handler in (extra_handlers or {}).items():
         handlers[kind] = handler
-    circuits = Circuits(uow_factory=uow_factory, clock=clock, probes=HttpProbes(settings))
+    circuits = Circuits(
+        uow_factory=uow_factory,
+        clock=clock,
+        probes=HttpProbes(settings),
+        on_recovery=ops_notice.listener(settings.slack.ops_channel),
+    )
     runner = JobRunner(
         uow_factory=uow_factory,
         handlers=handlers,
@@ -175,6 +182,7 @@ def register_jobs(
         ),
     )
     register_alert_jobs(registry, settings, config)
+    ops_notice.register_jobs(registry, OpsNoticeDeps(notifier=notifier, channel=settings.slack.ops_channel))
 
 
 def attribution_deps(settings: Settings, config: ShepherdConfig) -> AttributionDeps:

@@ -23,6 +23,7 @@ class SlackSettings:
     token: SecretStr | None
     api_url: str
     signing_secret: SecretStr | None
+    ops_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Settings(BaseSettings):
     slack_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_signing_secret: SecretStr | None = None
+    # Where Shepherd says it was cut off from Slack or PagerDuty and is catching up (optional).
+    slack_ops_channel: str | None = Field(default=None, min_length=1, max_length=80)
     github_webhook_secret: SecretStr | None = None
     # Alert webhooks: a bearer token, or /webhooks/<source>/<secret> for tools that send no headers.
     alert_webhook_secret: SecretStr | None = None
@@ -88,7 +91,9 @@ class Settings(BaseSettings):
 
     @property
     def slack(self) -> SlackSettings:
-        return SlackSettings(self.slack_token, self.slack_api_url, self.slack_signing_secret)
+        return SlackSettings(
+            self.slack_token, self.slack_api_url, self.slack_signing_secret, self.slack_ops_channel
+        )
 
     @property
     def github(self) -> GithubSettings:

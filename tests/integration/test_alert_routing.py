@@ -244,10 +244,13 @@ def test_while_slack_is_down_a_page_below_the_paging_severity_goes_to_pagerduty_
     world.run_jobs()
     assert [e["event_action"] for e in pagerduty.events] == ["trigger"]
     assert not pages_to(slack, "DU02BRUNO")
+    world.clock.advance(5 * 60)
+    world.run_jobs()
     slack.up()
     world.clock.advance(10)
     world.run_jobs()
-    assert len(pages_to(slack, "DU02BRUNO")) == 1  # and in Slack once it is back
+    (late,) = pages_to(slack, "DU02BRUNO")  # and in Slack once it is back, saying so
+    assert f"Late: raised at {started + timedelta(minutes=1):%H:%M} UTC" in late.body
 
 
 def test_with_slack_up_a_warning_page_stays_in_slack(
@@ -258,3 +261,4 @@ def test_with_slack_up_a_warning_page_stays_in_slack(
     post(world, am_body(am_alert("fp-warn", world.clock() - timedelta(minutes=1), severity="warning")))
     world.run_jobs()
     assert len(pages_to(slack, "DU02BRUNO")) == 1 and pagerduty.events == []
+    assert "Late" not in pages_to(slack, "DU02BRUNO")[0].body

@@ -184,3 +184,21 @@ def test_a_retry_after_an_outage_never_adopts_another_deploys_message(
 
 def posts_key(message: Any) -> str:
     return str(message.args["metadata"]["event_payload"]["key"])
+
+
+def test_the_ops_channel_hears_how_long_slack_was_down_and_how_much_was_held(
+    make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any
+) -> None:
+    world = make_world(
+        slack_config(shop_repo[0]), slack_token=TOKEN, slack_api_url=slack.url, slack_ops_channel="#ops"
+    )
+    slack.down(503)
+    deploy(world)
+    ride_out(world, 40 * 60, 60)
+    recover(world, slack)
+    world.run_jobs()
+    (notice,) = [m for m in slack.posts(slack.channels["#ops"])]
+    assert "slack is back after 4" in notice.body  # about 41 minutes
+    assert "held" in notice.body and "none was lost" in notice.body
+    recover(world, slack)
+    assert len(slack.posts(slack.channels["#ops"])) == 1  # once per outage

@@ -25,6 +25,7 @@ DESTINATIONS: dict[str, str] = {
     JobKind.SYNC_MESSAGES: SLACK,
     JobKind.SLACK_REPLY: SLACK,
     JobKind.ALERT_NOTE: SLACK,
+    JobKind.OPS_NOTICE: SLACK,
     JobKind.PAGE_PAGERDUTY: PAGERDUTY,
 }
 

@@ -20,6 +20,7 @@ class JobKind(StrEnum):
     RUN_ROLLBACK = "run_rollback"  # run a service's rollback command or webhook
     SLACK_REPLY = "slack_reply"  # answer a button press through its response_url
     ALERT_NOTE = "alert_note"  # a note in a deploy's thread that an alert fired
+    OPS_NOTICE = "ops_notice"  # tell the ops channel a destination is back after an outage
 
 
 class JobOutcome(StrEnum):

@@ -72,8 +72,13 @@ def sync_messages(ctx: JobContext, deps: NotifyDeps) -> None:
             uow.jobs.enqueue(sync_job(deploy_id, result.wake_at), now=ctx.now())
 
 
-def _posted(rows: dict[str, Notification]) -> frozenset[str]:
-    return frozenset(key for key, row in rows.items() if row.ts is not None or row.state is State.SENDING)
+def _posted(rows: dict[str, Notification]) -> dict[str, datetime]:
+    """When each message posted (or being posted) reached Slack: its last attempt, by our clock."""
+    return {
+        key: row.attempted_at
+        for key, row in rows.items()
+        if row.attempted_at is not None and (row.ts is not None or row.state is State.SENDING)
+    }
 
 
 def load_view(ctx: JobContext, deps: NotifyDeps, deploy_id: int) -> DeployView | None:

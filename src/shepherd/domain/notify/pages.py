@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shepherd.domain.alerts import PageState, Rollback, RollbackState, StoredAlert
 from shepherd.domain.deploys import Role
@@ -16,7 +16,18 @@ from shepherd.domain.watch import Outcome
 MAX_ALERTS = 10  # alerts listed in a page before "+N more"
 
 
-def page_message(view: DeployView, pv: PageView, recipient: Recipient | None, now: datetime) -> Message:
+LATE_AFTER = timedelta(minutes=2)  # a page reaching Slack later than this says when it was raised
+
+
+def page_message(
+    view: DeployView,
+    pv: PageView,
+    recipient: Recipient | None,
+    now: datetime,
+    *,
+    posted_at: datetime | None = None,
+) -> Message:
+    """`posted_at`: when Slack got (or is getting) this message; late pages say when they were raised."""
     firing = [a for a in pv.alerts if a.alert.firing]
     names = ", ".join(sorted({a.alert.name for a in (firing or list(pv.alerts))})) or "an alert"
     where = f"{pv.page.service}"
@@ -28,7 +39,7 @@ def page_message(view: DeployView, pv: PageView, recipient: Recipient | None, no
         title=text(title[:150]),
         text=text(f"{names} firing on {where}; suspected deploy {view.where} {view.deploy.sha[:7]}"),
         tone=Tone.SUCCESS if resolved else Tone.DANGER,
-        status=_status(pv, firing),
+        status=_status(pv, firing, late=(posted_at or now) - pv.page.opened_at > LATE_AFTER),
         sections=(
             Section(text("Alerts"), _alert_lines(pv)),
             Section(text("Why this deploy"), tuple(text(r) for r in pv.page.reasons)),
@@ -53,10 +64,15 @@ def _yours(recipient: Recipient | None) -> str:
     return "a change you merged" if Role.MERGER in recipient.person.roles else "this deploy"
 
 
-def _status(pv: PageView, firing: Sequence[StoredAlert]) -> Text:
+def _status(pv: PageView, firing: Sequence[StoredAlert], *, late: bool) -> Text:
     if pv.page.state is PageState.RESOLVED and pv.page.resolved_at:
-        return text(f"All alerts resolved at {pv.page.resolved_at:%H:%M} UTC.")
-    return text(f"{len(firing)} of {len(pv.alerts)} alerts firing.")
+        said = text(f"All alerts resolved at {pv.page.resolved_at:%H:%M} UTC.")
+    else:
+        said = text(f"{len(firing)} of {len(pv.alerts)} alerts firing.")
+    if late:  # Slack could not carry it when it was raised (PagerDuty did, when configured)
+        raised = f"⏰ Late: raised at {pv.page.opened_at:%H:%M} UTC, while Slack was unreachable. "
+        return text(raised, said)
+    return said
 
 
 def _alert_lines(pv: PageView) -> tuple[Line, ...]:

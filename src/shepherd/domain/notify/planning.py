@@ -6,6 +6,7 @@ updates what changed, so any number of runs converge on the same messages, none 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,8 +43,9 @@ def watching(view: DeployView) -> list[Ack]:
     return [a for a in view.acks if a.kind is AckKind.WATCHING]
 
 
-def plan(view: DeployView, now: datetime, *, posted: frozenset[str] = frozenset()) -> Plan:
-    """What the deploy's messages should say now. `posted`: keys of messages already in Slack."""
+def plan(view: DeployView, now: datetime, *, posted: Mapping[str, datetime] | None = None) -> Plan:
+    """What the deploy's messages should say now. `posted`: messages already in Slack, and when."""
+    posted = posted or {}
     if view.deploy.attribution_state is AttributionState.PENDING:
         return Plan((), None)  # the sync after attribution says it all at once
     out = _channels(view, now)
@@ -54,7 +56,7 @@ def plan(view: DeployView, now: datetime, *, posted: frozenset[str] = frozenset(
     if has_thread:
         out += _thread_replies(view)
     wake_at = None
-    out += _pages(view, now, has_thread)
+    out += _pages(view, now, has_thread, posted)
     out += _rollbacks(view, has_thread)
     if has_changes:
         out += _verdicts(view, has_thread)
@@ -63,21 +65,22 @@ def plan(view: DeployView, now: datetime, *, posted: frozenset[str] = frozenset(
     return Plan(tuple(out), wake_at)
 
 
-def _pages(view: DeployView, now: datetime, has_thread: bool) -> list[Desired]:
+def _pages(
+    view: DeployView, now: datetime, has_thread: bool, posted: Mapping[str, datetime]
+) -> list[Desired]:
     """Each page: a DM to every author and merger of the suspect deploy, and the channel thread."""
     out = []
     chart = any(c.result.outcome is Outcome.FAIL for c in view.checks)
     for pv in view.pages:
         if has_thread:
-            message = page_message(view, pv, None, now)
+            key = f"page:{pv.id}:thread"
+            message = page_message(view, pv, None, now, posted_at=posted.get(key))
             channel = view.service.slack_channel or ""
-            out.append(
-                Desired(f"page:{pv.id}:thread", Kind.PAGE, channel, message, thread_key=MAIN, chart=chart)
-            )
+            out.append(Desired(key, Kind.PAGE, channel, message, thread_key=MAIN, chart=chart))
         for r in view.people:
             if r.slack_user:
-                message = page_message(view, pv, r, now)
                 key = f"page:{pv.id}:{r.key}"
+                message = page_message(view, pv, r, now, posted_at=posted.get(key))
                 out.append(Desired(key, Kind.PAGE, r.slack_user, message, recipient=r, chart=chart))
     return out
 
