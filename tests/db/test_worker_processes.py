@@ -86,3 +86,34 @@ def test_job_of_a_killed_worker_is_finished_by_another(
     with uow_factory() as uow:
         (job,) = uow.jobs.query()
     assert job.state.value == "done" and job.attempts == 2
+
+
+def test_parked_jobs_survive_a_killed_worker_and_each_runs_once_when_slack_is_back(
+    pg_engine: Engine, pg_database_url: str, tmp_path: Path
+) -> None:
+    engine = pg_engine
+    uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
+    prepare(engine)
+    (tmp_path / "down").write_text("")
+    now = FakeClock(FakeClock().now.replace(year=2000))()
+    with uow_factory() as uow:
+        for _ in range(50):
+            uow.jobs.enqueue(NewJob(kind="deliver", destination="slack"), now=now)
+
+    def parked() -> bool:
+        with uow_factory() as uow:
+            return uow.jobs.counts().get("parked", 0) == 50
+
+    first = spawn(pg_database_url, "park", tmp_path)
+    wait_for(parked, timeout=60)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert effects(engine) == [] and parked()
+    (tmp_path / "down").unlink()  # Slack is back
+    second = spawn(pg_database_url, "release", tmp_path)
+    assert second.wait(timeout=90) == 0
+    job_ids = [job_id for job_id, _ in effects(engine)]
+    assert len(job_ids) == 50 and len(set(job_ids)) == 50
+    with uow_factory() as uow:
+        assert uow.jobs.counts() == {"done": 50}
+        assert all(j.attempts == 1 for j in uow.jobs.query(limit=100))  # the outage cost none

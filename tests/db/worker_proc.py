@@ -1,7 +1,9 @@
 """A worker process for the multi-process tests: `python -m tests.db.worker_proc URL MODE DIR`.
 
 Modes: `count` runs `effect` jobs (one row in job_effects per run, in the job's own
-transaction) until none is left; `crash` runs `sleepy` jobs, hanging on the first attempt.
+transaction) until none is left; `crash` runs `sleepy` jobs, hanging on the first attempt;
+`park` runs `deliver` jobs, whose destination is down while the file `down` exists in DIR (they
+park), until killed; `release` runs them until none is left (parked ones included).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import text
 
 from shepherd.bootstrap import bootstrap
 from shepherd.domain.config import ShepherdConfig
+from shepherd.domain.errors import NotifierUnavailable
 from shepherd.services.jobs import JobContext
 from shepherd.settings import Settings
 
@@ -26,6 +29,16 @@ def record_effect(ctx: JobContext) -> None:
         uow.session.execute(  # type: ignore[attr-defined]
             text("INSERT INTO job_effects (job_id, pid) VALUES (:j, :p)"), {"j": ctx.job.id, "p": os.getpid()}
         )
+
+
+class FlagProbe:
+    """The destination answers unless the file `down` exists."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.flag = workdir / "down"
+
+    def probe(self, destination: str) -> str | None:
+        return "down" if self.flag.exists() else None
 
 
 def main() -> None:
@@ -41,6 +54,11 @@ def main() -> None:
             time.sleep(120)  # killed here
         record_effect(ctx)
 
+    def deliver(ctx: JobContext) -> None:
+        if (workdir / "down").exists():
+            raise NotifierUnavailable("internal_error", "Slack answered 503")
+        record_effect(ctx)
+
     settings = Settings.model_validate(
         {"database_url": url, "data_dir": workdir, "job_lease_seconds": lease, "job_poll_seconds": 0.05}
     )
@@ -48,8 +66,10 @@ def main() -> None:
         settings,
         config=ShepherdConfig(),
         upgrade_database=False,
-        extra_handlers={"effect": record_effect, "sleepy": sleepy},
+        extra_handlers={"effect": record_effect, "sleepy": sleepy, "deliver": deliver},
     )
+    assert shepherd.runner.circuits is not None
+    shepherd.runner.circuits.probes = FlagProbe(workdir)
     worker = shepherd.worker(concurrency=2)
     worker.start()
     (workdir / f"ready-{os.getpid()}").write_text("")
@@ -57,7 +77,8 @@ def main() -> None:
     while time.monotonic() < deadline:
         with shepherd.uow_factory() as uow:
             counts = uow.jobs.counts()
-        if counts.get("pending", 0) == 0 and counts.get("running", 0) == 0:
+        left = sum(counts.get(state, 0) for state in ("pending", "running", "parked"))
+        if mode != "park" and left == 0:
             break
         time.sleep(0.1)
     worker.stop()

@@ -6,6 +6,7 @@ While Slack is down the deploy's jobs park on the Slack circuit (no attempts spe
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -202,3 +203,34 @@ def test_the_ops_channel_hears_how_long_slack_was_down_and_how_much_was_held(
     assert "held" in notice.body and "none was lost" in notice.body
     recover(world, slack)
     assert len(slack.posts(slack.channels["#ops"])) == 1  # once per outage
+
+
+def test_real_worker_threads_deliver_within_seconds_of_a_short_outage(
+    sworld: World, slack: FakeSlack
+) -> None:
+    """The embedded worker's threads and its probe thread, in real time: Slack down for 3 s."""
+
+    def tick(seconds: float) -> None:  # the world's clock follows real time while we wait
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(0.05)
+            sworld.clock.advance(0.05)
+
+    worker = sworld.shepherd.worker(concurrency=2)
+    worker.start()
+    try:
+        slack.down(503)
+        sworld.start(sworld.shas.second, previous_sha=sworld.shas.first)
+        tick(3.0)
+        assert slack.messages == [] and [j for j in jobs(sworld, "parked") if j.kind == "sync_messages"]
+        slack.up()
+        back = time.monotonic()
+        while len([m for m in slack.messages if m.thread_ts is None]) < 4 and time.monotonic() - back < 20:
+            tick(0.1)
+        waited = time.monotonic() - back
+    finally:
+        worker.stop()
+    assert len([m for m in slack.messages if m.thread_ts is None]) == 4
+    assert waited <= 8, f"{waited:.1f} s after Slack came back"  # a probe every 5 s, then at once
+    sent = posts(slack)
+    assert len(sent) == len(set(sent))
