@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from shepherd.domain.jobs import NewJob
 from shepherd.domain.notify import Ack, AckKind
 from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
 from tests.support.slack_world import BRUNO, deploy, slack_config
@@ -234,3 +235,16 @@ def test_real_worker_threads_deliver_within_seconds_of_a_short_outage(
     assert waited <= 8, f"{waited:.1f} s after Slack came back"  # a probe every 5 s, then at once
     sent = posts(slack)
     assert len(sent) == len(set(sent))
+
+
+def test_the_dashboard_says_what_is_down_and_lists_dead_jobs_with_their_reasons(
+    sworld: World, slack: FakeSlack
+) -> None:
+    slack.down(503)
+    deploy(sworld)
+    with sworld.shepherd.uow_factory() as uow:
+        uow.jobs.enqueue(NewJob(kind="no_such_kind"), now=sworld.clock())
+    sworld.run_jobs()
+    page = sworld.client.get("/").text
+    assert "slack is down" in page and "go out as soon as it answers" in page
+    assert "Dead jobs: 1" in page and "no handler for job kind" in page

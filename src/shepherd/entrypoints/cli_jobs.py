@@ -13,7 +13,7 @@ from shepherd.domain.jobs import JobState
 from shepherd.domain.text import plural
 from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out
 from shepherd.entrypoints.cli_deploy import deploy_app
-from shepherd.services.circuits import delivery_health
+from shepherd.services.queries.delivery import delivery_health
 
 jobs_app = typer.Typer(
     help="The jobs table: pending, running, done and dead work.", invoke_without_command=True

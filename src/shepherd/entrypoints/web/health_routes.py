@@ -15,7 +15,7 @@ from shepherd import __version__
 from shepherd.domain.circuits import CircuitState
 from shepherd.domain.jobs import JobState
 from shepherd.entrypoints.web.deps import ShepherdDep
-from shepherd.services.circuits import DeliveryHealth, delivery_health
+from shepherd.services.queries.delivery import DeliveryHealth, delivery_health
 
 router = APIRouter(include_in_schema=False)
 

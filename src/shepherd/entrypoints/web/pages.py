@@ -8,17 +8,20 @@ from fastapi.responses import HTMLResponse
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.entrypoints.web.templating import render
 from shepherd.services.errors import NotFound
+from shepherd.services.queries.delivery import delivery_health
 from shepherd.services.queries.deploys import compare_page, dashboard_rows, deploy_detail
 
 router = APIRouter(include_in_schema=False)
 RECENT = 50  # deploys on the dashboard
+DEAD_SHOWN = 10  # dead jobs listed above them, newest first
 
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(shepherd: ShepherdDep) -> HTMLResponse:
     """The newest deploys, each with its rollout status and its watch's verdict: where to start."""
     rows = dashboard_rows(uow_factory=shepherd.uow_factory, limit=RECENT)
-    return render("dashboard.html", title="Shepherd: recent deploys", rows=rows)
+    delivery = delivery_health(uow_factory=shepherd.uow_factory, clock=shepherd.clock, dead=DEAD_SHOWN)
+    return render("dashboard.html", title="Shepherd: recent deploys", rows=rows, delivery=delivery)
 
 
 @router.get("/deploys/{deploy_id}", response_class=HTMLResponse)
