@@ -243,6 +243,16 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (a timeout test): nobody to answer
 
+    def do_HEAD(self) -> None:
+        # Shepherd's probe: the host answers (404 Not Found, as events.pagerduty.com does for
+        # paths it does not serve) unless a failure is queued.
+        status, headers, _ = self.pagerduty.handle(self.path.split("?", 1)[0], b"")
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, *args: Any) -> None:
         pass
 

@@ -262,3 +262,21 @@ def test_with_slack_up_a_warning_page_stays_in_slack(
     world.run_jobs()
     assert len(pages_to(slack, "DU02BRUNO")) == 1 and pagerduty.events == []
     assert "Late" not in pages_to(slack, "DU02BRUNO")[0].body
+
+
+def test_a_pagerduty_outage_parks_the_page_and_it_goes_out_when_pagerduty_answers(
+    alert_world: World, slack: FakeSlack, pagerduty: FakePagerDuty
+) -> None:
+    world = alert_world
+    second_deploy(world)
+    pagerduty.fail_next(3, status=503)  # the trigger, then two probes
+    post(world, am_body(am_alert("fp-pd", world.clock() - timedelta(minutes=1))))
+    world.run_jobs()
+    assert not pagerduty.events and len(pages_to(slack, "DU02BRUNO")) == 1  # Slack is fine
+    for _ in range(3):
+        world.clock.advance(6)
+        world.run_jobs()
+    assert [e["event_action"] for e in pagerduty.events] == ["trigger"]
+    with world.shepherd.uow_factory() as uow:
+        (job,) = [j for j in uow.jobs.query(limit=100) if j.kind == "page_pagerduty"]
+    assert job.state.value == "done" and job.attempts == 1

@@ -1,8 +1,8 @@
 """Cheap calls that tell whether a destination answers again (the circuits' probes).
 
-Slack: `auth.test`, the call Slack documents for checking a token, rate-limited per workspace at
-Tier 4 (100+ a minute) where one every 5 s is 12. PagerDuty: a HEAD on the Events API host, which
-answers (405 or 404 are fine: it answered) unless it is down. A destination without a real
+Slack: `auth.test`, the call Slack documents for checking a token (one every 5 s is 12 a minute).
+PagerDuty: a HEAD on the Events API host, which answers (404, 405 or 501 are fine: it answered)
+unless it is down (429, 500, 502, 503, 504, a timeout, no connection). A destination without a real
 adapter behind it (the console notifier) is never down.
 """
 
@@ -49,7 +49,10 @@ class HttpProbes:
         self._client.close()
 
 
+DOWN_STATUSES = frozenset({429, 500, 502, 503, 504})  # others (404, 405, 501…) mean it answered
+
+
 def _answered(response: httpx.Response) -> str | None:
-    if response.status_code >= 500 or response.status_code == 429:
+    if response.status_code in DOWN_STATUSES:
         return f"HTTP {response.status_code}"
     return None
