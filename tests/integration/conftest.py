@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from shepherd.bootstrap import Shepherd
 from shepherd.domain.config import ShepherdConfig
 from shepherd.entrypoints.web.app import create_app
+from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
 from tests.support import FakeClock
 from tests.support.git_repo import ShopShas, build_shop_repo
+from tests.support.slack_world import BRUNO, slack_config
 from tests.support.world import World, world_config
 
 
@@ -45,3 +47,18 @@ def make_world(
 @pytest.fixture
 def world(make_world: Callable[..., World]) -> World:
     return make_world()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """The fake Slack Web API, knowing Bruno by email (Ana has her id in the config)."""
+    with running_fake_slack() as fake:
+        fake.users["bruno@example.com"] = BRUNO
+        yield fake
+
+
+@pytest.fixture
+def sworld(make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any) -> World:
+    """A world whose notifications go to the fake Slack (slack_config: checkout, two channels)."""
+    repo, _ = shop_repo
+    return make_world(slack_config(repo), slack_token=TOKEN, slack_api_url=slack.url)

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
+from tests.fakes.slack import TOKEN, FakeSlack
 from tests.support.git_repo import GitRepo
 from tests.support.slack_world import ANA, BRUNO, deploy, slack_config
 from tests.support.world import World
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with running_fake_slack() as fake:
-        fake.users["bruno@example.com"] = BRUNO
-        yield fake
-
-
-@pytest.fixture
-def sworld(make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any) -> World:
-    repo, _ = shop_repo
-    return make_world(slack_config(repo), slack_token=TOKEN, slack_api_url=slack.url)
 
 
 def test_each_author_gets_only_their_own_changes(sworld: World, slack: FakeSlack) -> None:

@@ -8,30 +8,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from shepherd.domain.jobs import NewJob
 from shepherd.domain.notify import Ack, AckKind
-from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
-from tests.support.slack_world import BRUNO, deploy, slack_config
+from tests.fakes.slack import TOKEN, FakeSlack
+from tests.support.slack_world import deploy, slack_config
 from tests.support.world import World
 
 STEP = 10  # seconds of fake time between worker rounds while down: the probe interval at most
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with running_fake_slack() as fake:
-        fake.users["bruno@example.com"] = BRUNO
-        yield fake
-
-
-@pytest.fixture
-def sworld(make_world: Callable[..., World], slack: FakeSlack, shop_repo: Any) -> World:
-    return make_world(slack_config(shop_repo[0]), slack_token=TOKEN, slack_api_url=slack.url)
 
 
 def keys(slack: FakeSlack) -> list[str]:
