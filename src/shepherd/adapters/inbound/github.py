@@ -19,8 +19,9 @@ def verify_signature(secret: bytes, body: bytes, header: str | None) -> bool:
     """`X-Hub-Signature-256: sha256=<hex hmac of the raw body>`, compared in constant time."""
     if not header or not header.startswith("sha256="):
         return False
-    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+    # Bytes, not str: compare_digest refuses a non-ASCII str, and a header may hold anything.
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").encode(errors="surrogateescape"))
 
 
 # GitHub deployment states → Shepherd's lifecycle. `inactive` only says a newer deployment

@@ -26,24 +26,38 @@ def parse_interaction(body: bytes) -> list[ButtonPress]:
     try:
         form = parse_qs(body.decode("utf-8"), strict_parsing=False)
         data = json.loads(form["payload"][0])
-    except (UnicodeDecodeError, KeyError, IndexError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, KeyError, IndexError, ValueError, RecursionError) as exc:
         raise PayloadError(f"expected a form field 'payload' with JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise PayloadError("payload must be a JSON object")
     if data.get("type") != "block_actions":
         return []
     user = data.get("user")
-    if not isinstance(user, dict):
-        user = {}
-    user_id = str(user.get("id") or "")
-    if not user_id:
-        raise PayloadError("payload.user.id is missing", details={"field": "user.id"})
-    name = str(user.get("name") or user.get("username") or user_id)
+    if not isinstance(user, dict) or not _text(user.get("id")):
+        raise PayloadError("payload.user.id must be a Slack user id", details={"field": "user.id"})
+    user_id = str(user["id"])
+    name = next((str(user[k]) for k in ("name", "username") if _text(user.get(k))), user_id)
     url = data.get("response_url")
     response_url = url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
-    presses = []
-    for action in data.get("actions") or []:
-        if isinstance(action, dict) and isinstance(action.get("action_id"), str):
-            value = str(action.get("value") or "")
-            presses.append(ButtonPress(action["action_id"], value, user_id, name, response_url))
-    return presses
+    actions = data.get("actions", [])
+    if not isinstance(actions, list):
+        raise PayloadError("payload.actions must be a list", details={"field": "actions"})
+    return [_press(action, i, user_id, name, response_url) for i, action in enumerate(actions)]
+
+
+def _text(value: object) -> bool:
+    """A non-empty string of sensible length: what Slack sends for ids, names and values."""
+    return isinstance(value, str) and 0 < len(value) <= 2000
+
+
+def _press(action: object, i: int, user_id: str, name: str, response_url: str | None) -> ButtonPress:
+    if not isinstance(action, dict) or not _text(action.get("action_id")):
+        raise PayloadError(
+            f"payload.actions[{i}] must be an object with an action_id", details={"field": f"actions[{i}]"}
+        )
+    value = action.get("value", "")
+    if not isinstance(value, str):
+        raise PayloadError(
+            f"payload.actions[{i}].value must be a string", details={"field": f"actions[{i}].value"}
+        )
+    return ButtonPress(str(action["action_id"]), value, user_id, name, response_url)

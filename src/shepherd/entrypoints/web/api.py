@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shepherd.domain.deploys import DeployStatus
+from shepherd.domain.ids import MAX_ID
 from shepherd.entrypoints.web.auth import WriteAccess
-from shepherd.entrypoints.web.deps import ShepherdDep
+from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.services.deploys import (
     ReachedStatus,
     ReportDeployEvent,
@@ -44,7 +45,7 @@ class DeployIn(BaseModel):
     # For tools that cannot carry the deploy id between calls (Argo CD notifications): the
     # same idempotency key with a later status records that event on the same deploy.
     status: Literal["started", "progressing", "succeeded", "failed", "rolled_back"] = "started"
-    percent: int | None = Field(default=None, ge=0, le=100)
+    percent: StrictInt | None = Field(default=None, ge=0, le=100)  # true is not 1
     stage: str | None = Field(default=None, max_length=100)
     message: str | None = Field(default=None, max_length=2000)
 
@@ -52,7 +53,7 @@ class DeployIn(BaseModel):
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["progressing", "succeeded", "failed", "rolled_back"]
-    percent: int | None = Field(default=None, ge=0, le=100)
+    percent: StrictInt | None = Field(default=None, ge=0, le=100)  # true is not 1
     stage: str | None = Field(default=None, max_length=100)
     message: str | None = Field(default=None, max_length=2000)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
@@ -84,7 +85,7 @@ def start_deploy(
 
 @router.post("/deploys/{deploy_id}/events", status_code=201)
 def deploy_event(
-    _auth: WriteAccess, deploy_id: int, body: EventIn, shepherd: ShepherdDep, response: Response
+    _auth: WriteAccess, deploy_id: Id, body: EventIn, shepherd: ShepherdDep, response: Response
 ) -> dict[str, Any]:
     key = f"api:{deploy_id}:{body.idempotency_key}" if body.idempotency_key else None
     deploy, event, created = record_deploy_event(
@@ -115,7 +116,7 @@ def list_deploys(
     environment: str | None = None,
     status: DeployStatus | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    before: int | None = Query(default=None, ge=1, description="id cursor from next_before"),
+    before: int | None = Query(default=None, ge=1, le=MAX_ID, description="id cursor from next_before"),
 ) -> dict[str, Any]:
     return deploy_list(
         uow_factory=shepherd.uow_factory,
@@ -129,7 +130,7 @@ def list_deploys(
 
 
 @router.get("/deploys/{deploy_id}")
-def get_deploy(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
+def get_deploy(deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     return deploy_detail(
         uow_factory=shepherd.uow_factory,
         config=shepherd.config,

@@ -30,7 +30,7 @@ def _matches(offered: str | None, secrets: Iterable[SecretStr]) -> bool:
     """
     if offered is None:
         return False
-    given = offered.encode()
+    given = offered.encode(errors="surrogateescape")
     results = [hmac.compare_digest(given, s.get_secret_value().encode()) for s in secrets]
     return any(results)
 
@@ -71,10 +71,8 @@ def require_flagger_token(hook: str, request: Request, shepherd: ShepherdDep) ->
     if token is None:
         _unless_insecure(request, "writes are disabled: set SHEPHERD_API_TOKEN")
         return
-    given = request.query_params.get("token") or request.headers.get("authorization", "").removeprefix(
-        "Bearer "
-    )
-    if not _matches(given.strip(), [token]):
+    given = _bearer(request) or request.query_params.get("token")  # the header first
+    if not _matches(given.strip() if given else None, [token]):
         raise Unauthorized("missing or wrong token (?token=… or Authorization: Bearer …)")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from shepherd.bootstrap import Shepherd
+from shepherd.domain.ids import MAX_ID
 
 
 def get_shepherd(request: Request) -> Shepherd:
@@ -15,3 +16,7 @@ def get_shepherd(request: Request) -> Shepherd:
 
 
 ShepherdDep = Annotated[Shepherd, Depends(get_shepherd)]
+
+
+# A row id in a path: a positive 63-bit integer (larger ones cannot name a row): 422 otherwise.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -44,13 +44,41 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        unparsable = _unparsable_body(exc)
+        if unparsable is not None:
+            return unparsable
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        response = error_response(exc.status_code, code, str(exc.detail))
+        if exc.headers:  # e.g. Allow on a 405
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        # A body parsed by hand (webhooks, Slack's payload) nested deeper than the parser goes.
+        return _nested_too_deep()
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, "internal", "Shepherd hit an unexpected error; it is in the server log")
+
+
+def _nested_too_deep() -> JSONResponse:
+    return error_response(400, "invalid_json", "request body is not valid JSON: nested too deeply")
+
+
+def _unparsable_body(exc: HTTPException) -> JSONResponse | None:
+    """FastAPI answers a body it could not decode (not UTF-8, nested too deep) with a bare 400."""
+    cause = exc.__cause__
+    if exc.status_code != 400 or cause is None:
+        return None
+    if isinstance(cause, RecursionError):
+        return _nested_too_deep()
+    if isinstance(cause, UnicodeDecodeError):
+        details = {"problem": "not UTF-8", "position": cause.start}
+        return error_response(400, "invalid_json", "request body is not valid JSON: it is not UTF-8", details)
+    return None
 
 
 def _fields(errors: list[Any]) -> list[dict[str, Any]]:

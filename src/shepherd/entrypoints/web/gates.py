@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shepherd.domain.watch import Verdict
 from shepherd.entrypoints.web.auth import FlaggerAccess
-from shepherd.entrypoints.web.deps import ShepherdDep
+from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.services.errors import Invalid
 from shepherd.services.gates import note_flagger_event
 from shepherd.services.queries import verdicts
@@ -30,7 +30,7 @@ def deploy_verdict(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
 
 
 @router.get("/api/v1/deploys/{deploy_id}/series")
-def deploy_series(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
+def deploy_series(deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     """The points each check was last judged on: old (or before) and new (or after)."""
     return verdicts.deploy_series(uow_factory=shepherd.uow_factory, deploy_id=deploy_id)
 

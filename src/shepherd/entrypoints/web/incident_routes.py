@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.incidents import render_markdown
 from shepherd.entrypoints.web.auth import WriteAccess
-from shepherd.entrypoints.web.deps import ShepherdDep
+from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.services.incidents import resolve_by_hand
 from shepherd.services.queries.incidents import incident_json, incident_list, incident_story
 
@@ -39,7 +39,7 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}")
-def get_incident(incident_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
+def get_incident(incident_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     story = incident_story(uow_factory=shepherd.uow_factory, incident_id=incident_id)
     return incident_json(story, now=shepherd.clock())
 
@@ -49,7 +49,7 @@ def get_incident(incident_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
     response_class=MarkdownResponse,
     responses={200: {"content": {"text/markdown": {}}}},
 )
-def postmortem(incident_id: int, shepherd: ShepherdDep) -> str:
+def postmortem(incident_id: Id, shepherd: ShepherdDep) -> str:
     """A postmortem draft in Markdown (the same as `shepherd incident export`)."""
     story = incident_story(uow_factory=shepherd.uow_factory, incident_id=incident_id)
     return render_markdown(story, shepherd.clock())
@@ -57,7 +57,7 @@ def postmortem(incident_id: int, shepherd: ShepherdDep) -> str:
 
 @router.post("/incidents/{incident_id}/resolve")
 def resolve_incident(
-    _auth: WriteAccess, incident_id: int, shepherd: ShepherdDep, body: ResolveIn | None = None
+    _auth: WriteAccess, incident_id: Id, shepherd: ShepherdDep, body: ResolveIn | None = None
 ) -> dict[str, Any]:
     """Resolve by hand; resolving a resolved incident changes nothing (200 with how it ended)."""
     resolve_by_hand(

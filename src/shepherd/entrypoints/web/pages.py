@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from shepherd.entrypoints.web.deps import ShepherdDep
+from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.entrypoints.web.templating import render
 from shepherd.services.errors import NotFound
 from shepherd.services.queries.delivery import delivery_health
@@ -25,7 +25,7 @@ def dashboard(shepherd: ShepherdDep) -> HTMLResponse:
 
 
 @router.get("/deploys/{deploy_id}", response_class=HTMLResponse)
-def deploy_page(deploy_id: int, shepherd: ShepherdDep) -> HTMLResponse:
+def deploy_page(deploy_id: Id, shepherd: ShepherdDep) -> HTMLResponse:
     try:
         data = deploy_detail(
             uow_factory=shepherd.uow_factory,
@@ -41,7 +41,7 @@ def deploy_page(deploy_id: int, shepherd: ShepherdDep) -> HTMLResponse:
 
 
 @router.get("/deploys/{deploy_id}/compare", response_class=HTMLResponse)
-def compare(deploy_id: int, shepherd: ShepherdDep) -> HTMLResponse:
+def compare(deploy_id: Id, shepherd: ShepherdDep) -> HTMLResponse:
     """Old and new version side by side, per check: the page every notification links to."""
     try:
         page = compare_page(uow_factory=shepherd.uow_factory, deploy_id=deploy_id)

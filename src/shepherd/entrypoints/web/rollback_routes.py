@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.alerts import Rollback, RollbackVia
 from shepherd.entrypoints.web.auth import WriteAccess
-from shepherd.entrypoints.web.deps import ShepherdDep
+from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.services.errors import NotFound
 from shepherd.services.queries.views import iso
 from shepherd.services.rollback import Requester, request_rollback
@@ -44,7 +44,7 @@ def rollback_view(rollback: Rollback) -> dict[str, Any]:
 @router.post("/deploys/{deploy_id}/rollback", status_code=202)
 def roll_back(
     _auth: WriteAccess,
-    deploy_id: int,
+    deploy_id: Id,
     shepherd: ShepherdDep,
     response: Response,
     body: RollbackIn | None = None,
@@ -64,7 +64,7 @@ def roll_back(
 
 
 @router.get("/deploys/{deploy_id}/rollbacks")
-def list_rollbacks(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
+def list_rollbacks(deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     with shepherd.uow_factory() as uow:
         if uow.deploys.get(deploy_id) is None:
             raise NotFound(f"no deploy with id {deploy_id}")

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from shepherd.adapters.inbound.github import PayloadError
 from shepherd.adapters.slack.interactions import ButtonPress, parse_interaction
 from shepherd.bootstrap import Shepherd
+from shepherd.domain.ids import parse_id
 from shepherd.domain.notify import ACK, ROLLBACK, WRONG, AckKind
 from shepherd.entrypoints.web.auth import SlackSignedBody
 from shepherd.entrypoints.web.deps import ShepherdDep
@@ -43,9 +44,10 @@ async def interactions(body: SlackSignedBody, shepherd: ShepherdDep) -> dict[str
 
 
 def _deploy_id(press: ButtonPress) -> int:
-    if not press.value.isdigit():
-        raise Invalid(f"button value must be a deploy id, got {press.value!r}")
-    return int(press.value)
+    deploy_id = parse_id(press.value)
+    if deploy_id is None:
+        raise Invalid(f"button value must be a deploy id, got {press.value[:40]!r}")
+    return deploy_id
 
 
 def _presser(press: ButtonPress) -> Presser:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shepherd.domain.deploys import Deploy
+from shepherd.domain.ids import valid_id
 from shepherd.domain.watch import StoredCheck, Verdict, Watch
 from shepherd.services.errors import NotFound
 from shepherd.services.ports import UnitOfWork, UnitOfWorkFactory
@@ -66,6 +67,8 @@ def _check(stored: StoredCheck) -> dict[str, Any]:
 
 
 def verdict_of(uow: UnitOfWork, deploy_id: int) -> VerdictView:
+    if not valid_id(deploy_id):  # no row can have it: the same answer as for an unknown deploy
+        return NO_DEPLOY
     deploy = uow.deploys.get(deploy_id)
     if deploy is None:
         return NO_DEPLOY
