@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tests.support.world import World
 
 
-def test_a_non_ascii_token_is_a_401(world: World) -> None:
+def test_a_non_ascii_token_is_a_401(make_world: Callable[..., World]) -> None:
+    world = make_world(alert_webhook_secret="alert-secret-123")
     wrong = {"Authorization": "Bearer t\u00e9st-token-123".encode()}  # httpx sends str headers as ASCII
     body = {"service": "checkout", "environment": "production", "sha": world.shas.second}
     api = world.client.post("/api/v1/deploys", json=body, headers=wrong)

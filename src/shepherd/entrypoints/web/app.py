@@ -17,6 +17,7 @@ from shepherd.entrypoints.web import (
     gates,
     health_routes,
     pages,
+    redact,
     rollback_routes,
     slack_routes,
     webhooks,
@@ -28,6 +29,7 @@ from shepherd.services.worker import Worker
 
 def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worker: bool = True) -> FastAPI:
     worker: Worker | None = shepherd.worker() if embedded_worker else None
+    redact.install()  # before any request is logged
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -78,16 +78,27 @@ def require_flagger_token(hook: str, request: Request, shepherd: ShepherdDep) ->
 
 def _check_alert_secret(request: Request, shepherd: Shepherd, path_secret: str | None) -> None:
     settings = shepherd.settings
-    secrets = [s for s in (settings.api_token, settings.alert_webhook_secret) if s is not None]
+    # In a path a secret ends up in proxies' and access logs: there only the alert secret, never
+    # the API token (which can do far more) is accepted.
+    allowed = (
+        (settings.alert_webhook_secret,)
+        if path_secret is not None
+        else (settings.api_token, settings.alert_webhook_secret)
+    )
+    secrets = [s for s in allowed if s is not None]
     if not secrets:
-        _unless_insecure(
-            request, "alert webhooks are disabled: set SHEPHERD_ALERT_WEBHOOK_SECRET or SHEPHERD_API_TOKEN"
+        needed = "SHEPHERD_ALERT_WEBHOOK_SECRET" + (
+            "" if path_secret is not None else " or SHEPHERD_API_TOKEN"
         )
+        _unless_insecure(request, f"alert webhooks are disabled: set {needed}")
         return
     offered = path_secret if path_secret is not None else _bearer(request)
     if not _matches(offered, secrets):
-        where = "the secret in the URL" if path_secret is not None else "the bearer token"
-        raise Unauthorized(f"{where} does not match SHEPHERD_ALERT_WEBHOOK_SECRET or SHEPHERD_API_TOKEN")
+        if path_secret is not None:
+            raise Unauthorized("the secret in the URL does not match SHEPHERD_ALERT_WEBHOOK_SECRET")
+        raise Unauthorized(
+            "the bearer token does not match SHEPHERD_ALERT_WEBHOOK_SECRET or SHEPHERD_API_TOKEN"
+        )
 
 
 def require_alert_bearer(request: Request, shepherd: ShepherdDep) -> None:

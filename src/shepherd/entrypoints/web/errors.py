@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shepherd.entrypoints.web.redact import redact
 from shepherd.services.errors import ShepherdError
 
 log = logging.getLogger("shepherd.web")
@@ -60,7 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        log.exception("unexpected error on %s %s", request.method, redact(request.url.path))
         return error_response(500, "internal", "Shepherd hit an unexpected error; it is in the server log")
 
 
