@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint typecheck check clean
+.PHONY: run test bench fuzz lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 ## make bench: benchmarks; figures go to bench/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## make fuzz: schemathesis over the OpenAPI document with a large budget (FUZZ_EXAMPLES per operation)
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(BIN)/pytest -q -s tests/integration/test_fuzz_api.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

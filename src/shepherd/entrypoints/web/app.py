@@ -16,6 +16,7 @@ from shepherd.entrypoints.web import (
     api,
     gates,
     health_routes,
+    openapi,
     pages,
     redact,
     rollback_routes,
@@ -42,6 +43,7 @@ def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worke
                 worker.stop()
 
     app = FastAPI(title="Shepherd", version=__version__, lifespan=lifespan)
+    openapi.install(app)
     app.state.shepherd = shepherd
     app.state.insecure_dev = insecure_dev
     app.state.worker = worker
