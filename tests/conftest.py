@@ -90,6 +90,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "data_dir": tmp_path / "data",
         "config": tmp_path / "shepherd.yaml",
         "api_token": "test-token-123",
+        "read_token": "test-read-token-456",
         "github_webhook_secret": "github-secret-123",
         "job_poll_seconds": 0.05,
         "job_lease_seconds": 30,

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./.shepherd/shepherd.db"
     data_dir: Path = Field(default=Path("./.shepherd"), description="git mirrors and other state")
     api_token: SecretStr | None = None
+    # Reads only (`/api/v1` GETs, gates, /metrics): for dashboards, Argo Rollouts and Flagger gates.
+    read_token: SecretStr | None = None
+    metrics_public: bool = False  # /metrics without a token (a Prometheus inside the network)
+    api_docs: bool = True  # /docs and /openapi.json
     slack_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_signing_secret: SecretStr | None = None
@@ -137,7 +141,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with http:// or https://, got {value!r}")
         return value
 
-    @field_validator("api_token", "github_webhook_secret", "slack_signing_secret")
+    @field_validator("api_token", "read_token", "github_webhook_secret", "slack_signing_secret")
     @classmethod
     def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
         # An empty or trivially short secret is worse than none: it looks configured.

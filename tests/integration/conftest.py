@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,7 +17,7 @@ from tests.fakes.slack import TOKEN, FakeSlack, running_fake_slack
 from tests.support import FakeClock
 from tests.support.git_repo import ShopShas, build_shop_repo
 from tests.support.slack_world import BRUNO, slack_config
-from tests.support.world import World, world_config
+from tests.support.world import AUTH, World, world_config
 
 
 @pytest.fixture
@@ -24,6 +25,13 @@ def shop_repo(tmp_path: Path) -> tuple[Path, ShopShas]:
     """The tests' own git repository (tests/support/git_repo.py), not the demo's."""
     repo = tmp_path / "repo"
     return repo, build_shop_repo(repo)
+
+
+def reads_with_token(request: httpx.Request) -> None:
+    """Reads need a token now; tests that mean to read without one say so with an empty header."""
+    reads = request.url.path.startswith("/api/v1/") or request.url.path == "/metrics"
+    if request.method == "GET" and reads and "authorization" not in request.headers:
+        request.headers["Authorization"] = AUTH["Authorization"]
 
 
 @pytest.fixture
@@ -36,6 +44,7 @@ def make_world(
         repo, shas = shop_repo
         shepherd = make_shepherd(config or world_config(repo), **settings)
         client = TestClient(create_app(shepherd, embedded_worker=False), raise_server_exceptions=False)
+        client.event_hooks = {"request": [reads_with_token]}
         clients.append(client)
         return World(shepherd, client, repo, shas, clock)
 

@@ -10,7 +10,7 @@ from shepherd.entrypoints.cli import app
 from shepherd.entrypoints.web.app import create_app
 from tests.support import live_server
 from tests.support.verdicts import set_verdict, start
-from tests.support.world import TOKEN, World
+from tests.support.world import READ, READ_TOKEN, TOKEN, World
 
 
 def test_verdict_is_always_200_for_argo_rollouts(world: World) -> None:
@@ -42,6 +42,8 @@ FLAGGER = {
     "hook", ["confirm-rollout", "pre-rollout", "rollout", "confirm-traffic-increase", "confirm-promotion"]
 )
 def test_flagger_gates_proceed_or_hold_with_a_reason(world: World, hook: str) -> None:
+    assert world.client.post(f"/webhooks/flagger/{hook}", json=FLAGGER).status_code == 401  # a read
+    world.client.headers.update(READ)
     no_deploy = world.client.post(f"/webhooks/flagger/{hook}", json=FLAGGER)
     assert no_deploy.status_code == 409 and "record it first" in no_deploy.json()["reason"]
     deploy_id = start(world)
@@ -53,6 +55,7 @@ def test_flagger_gates_proceed_or_hold_with_a_reason(world: World, hook: str) ->
 
 def test_flagger_rollback_and_event_hooks(world: World) -> None:
     deploy_id = start(world)
+    world.client.params = {"token": TOKEN}  # Flagger may carry it in the URL instead of a header
     assert world.client.post("/webhooks/flagger/rollback", json=FLAGGER).status_code == 409
     set_verdict(world, deploy_id, Verdict.FAIL)
     assert world.client.post("/webhooks/flagger/rollback", json=FLAGGER).status_code == 200  # roll back now
@@ -60,12 +63,14 @@ def test_flagger_rollback_and_event_hooks(world: World) -> None:
         **FLAGGER,
         "metadata": {**FLAGGER["metadata"], "eventMessage": "Advance checkout.shop canary weight 20"},
     }
+    world.client.params = {}
     assert world.client.post("/webhooks/flagger/event", json=event).status_code == 401
     recorded = world.client.post(f"/webhooks/flagger/event?token={TOKEN}", json=event)
     assert recorded.status_code == 200 and recorded.json()["deploy_id"] == deploy_id
     with world.shepherd.uow_factory() as uow:
         (entry,) = uow.watches.timeline(deploy_id)
     assert entry.kind == "flagger" and "weight 20" in entry.text
+    world.client.headers.update(READ)
     assert world.client.post("/webhooks/flagger/dance", json=FLAGGER).status_code == 422
     assert world.client.post("/webhooks/flagger/rollout", content=b"{oops").status_code == 422
 
@@ -79,7 +84,9 @@ def test_shepherd_gate_exit_codes(world: World, verdict: Verdict, finished: bool
     set_verdict(world, deploy_id, verdict, finished=finished)
     with live_server(create_app(world.shepherd, embedded_worker=False)) as url:
         result = CliRunner().invoke(
-            app, ["gate", str(deploy_id), "--timeout", "20s", "--poll", "1s"], env={"SHEPHERD_URL": url}
+            app,
+            ["gate", str(deploy_id), "--timeout", "20s", "--poll", "1s"],
+            env={"SHEPHERD_URL": url, "SHEPHERD_READ_TOKEN": READ_TOKEN},
         )
     assert result.exit_code == code, result.stderr
     assert f"verdict: {verdict.value}" in result.stderr
@@ -89,10 +96,19 @@ def test_shepherd_gate_times_out_while_running_and_passes_early_on_request(world
     deploy_id = start(world)
     set_verdict(world, deploy_id, Verdict.RUNNING)
     with live_server(create_app(world.shepherd, embedded_worker=False)) as url:
-        env = {"SHEPHERD_URL": url}
+        env = {"SHEPHERD_URL": url, "SHEPHERD_READ_TOKEN": READ_TOKEN}
         waited = CliRunner().invoke(app, ["gate", str(deploy_id), "--timeout", "2s", "--poll", "1s"], env=env)
         assert waited.exit_code == 2 and "timed out" in waited.stderr
         early = CliRunner().invoke(
             app, ["gate", str(deploy_id), "--pass-after", "0s", "--poll", "1s"], env=env
         )
     assert early.exit_code == 0 and "verdict: pass" in early.stderr  # watched long enough, nothing failing
+
+
+def test_shepherd_gate_without_a_token_says_so(world: World) -> None:
+    deploy_id = start(world)
+    with live_server(create_app(world.shepherd, embedded_worker=False)) as url:
+        result = CliRunner().invoke(
+            app, ["gate", str(deploy_id), "--timeout", "5s"], env={"SHEPHERD_URL": url}
+        )
+    assert result.exit_code == 1 and "SHEPHERD_READ_TOKEN" in result.stderr

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.support.slack_world import SECRET as SLACK_SECRET
-from tests.support.world import AUTH, World
+from tests.support.world import AUTH, READ, World
 
 GITHUB_SECRET = "github-secret-123"  # tests/conftest.py's make_settings
 ALERT_SECRET = "alert-secret-for-paths"
@@ -103,10 +103,10 @@ def hostile(slack_value: str) -> list[tuple[str, str, str, dict[str, Any], int |
             401,
         ),
         (
-            "nested JSON, Flagger gate (no auth)",
+            "nested JSON, Flagger gate",
             "POST",
             "/webhooks/flagger/confirm-rollout",
-            {"content": NESTED},
+            {"content": NESTED, "headers": READ},
             400,
         ),
         (
@@ -220,7 +220,7 @@ def test_invalid_utf8_and_deep_nesting_say_invalid_json(hworld: World) -> None:
         "/api/v1/deploys", content=b'{"x": "\xff"}', headers={**AUTH, "Content-Type": "application/json"}
     )
     assert refused(bad, 400)["code"] == "invalid_json"
-    deep = hworld.client.post("/webhooks/flagger/confirm-rollout", content=NESTED)
+    deep = hworld.client.post("/webhooks/flagger/confirm-rollout", content=NESTED, headers=READ)
     assert refused(deep, 400)["code"] == "invalid_json"
 
 

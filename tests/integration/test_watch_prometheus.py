@@ -19,7 +19,7 @@ from shepherd.entrypoints.web.app import create_app
 from tests.fakes.slack import TOKEN, running_fake_slack
 from tests.integration.prometheus_harness import DemoMetricsApp, RunningPrometheus
 from tests.support import live_server
-from tests.support.world import World
+from tests.support.world import READ_TOKEN, World
 
 
 def config(repo: Any) -> Any:
@@ -72,7 +72,9 @@ def test_real_prometheus_failing_deploy(
         assert dms and any(u.data.startswith(b"\x89PNG") for u in slack.uploads.values())
         with live_server(create_app(world.shepherd, embedded_worker=False)) as url:
             gate = CliRunner().invoke(
-                app, ["gate", str(deploy_id), "--timeout", "10s", "--poll", "1s"], env={"SHEPHERD_URL": url}
+                app,
+                ["gate", str(deploy_id), "--timeout", "10s", "--poll", "1s"],
+                env={"SHEPHERD_URL": url, "SHEPHERD_READ_TOKEN": READ_TOKEN},
             )
         assert gate.exit_code == 1 and "verdict: fail" in gate.stderr
 

@@ -23,7 +23,7 @@ def test_request_wakes_the_embedded_worker(make_world: Any) -> None:
         deploy_id = response.json()["id"]
 
         def attributed() -> bool:
-            state = client.get(f"/api/v1/deploys/{deploy_id}").json()["attribution"]["state"]
+            state = client.get(f"/api/v1/deploys/{deploy_id}", headers=AUTH).json()["attribution"]["state"]
             return bool(state == "done")
 
         wait_for(attributed, timeout=20)

@@ -17,6 +17,8 @@ from tests.support.git_repo import ShopShas
 
 TOKEN = "test-token-123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+READ_TOKEN = "test-read-token-456"
+READ = {"Authorization": f"Bearer {READ_TOKEN}"}  # reads only
 
 
 def world_config(repo: Path) -> ShepherdConfig:

@@ -70,3 +70,14 @@ def build(settings: Settings, *, upgrade: bool | None = None) -> Shepherd:
         report_config_error(exc)
     except DatabaseNotReady as exc:
         fail(str(exc))
+
+
+def server() -> tuple[str, dict[str, str]]:
+    """Where a running Shepherd is (SHEPHERD_URL) and the headers to reach it: the API token,
+    else the read token (enough for `gate` and `deploy show`)."""
+    settings = load_settings()
+    headers = {"User-Agent": "shepherd-cli"}
+    token = settings.api_token or settings.read_token
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+    return settings.url.rstrip("/"), headers

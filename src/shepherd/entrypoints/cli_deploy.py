@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from shepherd.entrypoints.cli_common import err, fail, load_settings
+from shepherd.entrypoints.cli_common import err, fail, server
 
 deploy_app = typer.Typer(no_args_is_help=True, help="Tell Shepherd about a deploy (for CI jobs).")
 
@@ -16,11 +16,7 @@ RETRIES = 4
 
 
 def _server() -> tuple[str, dict[str, str]]:
-    settings = load_settings()
-    headers = {"User-Agent": "shepherd-cli"}
-    if settings.api_token is not None:
-        headers["Authorization"] = f"Bearer {settings.api_token.get_secret_value()}"
-    return settings.url.rstrip("/"), headers
+    return server()
 
 
 def post(path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from shepherd.entrypoints.cli_common import err, fail, load_settings
+from shepherd.entrypoints.cli_common import err, fail, server
 
 EXIT = {"pass": 0, "fail": 1, "inconclusive": 2}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h)?$")
@@ -39,7 +39,7 @@ def gate(
     """Exit 0 when the deploy's verdict is pass, 1 on fail, 2 when inconclusive or timed out."""
     limit, every = parse_duration(timeout), parse_duration(poll)
     early = parse_duration(pass_after) if pass_after else None
-    url = load_settings().url.rstrip("/")
+    url, headers = server()
     deadline = time.monotonic() + limit
     progress = Progress(
         TextColumn("[bold]watch[/]"),
@@ -51,7 +51,7 @@ def gate(
     data: dict[str, Any] = {}
     with Live(Group(progress), console=err, refresh_per_second=4, transient=False) as live:
         while time.monotonic() < deadline:
-            data = _ask(url, deploy_id)
+            data = _ask(url, deploy_id, headers)
             progress.update(task, completed=_share(data))
             live.update(Group(progress, _table(data)))
             outcome = _outcome(data, early)
@@ -62,13 +62,15 @@ def gate(
     raise typer.Exit(2)
 
 
-def _ask(url: str, deploy_id: int) -> dict[str, Any]:
+def _ask(url: str, deploy_id: int, headers: dict[str, str]) -> dict[str, Any]:
     try:
-        response = httpx.get(f"{url}/api/v1/deploys/{deploy_id}/verdict", timeout=15)
+        response = httpx.get(f"{url}/api/v1/deploys/{deploy_id}/verdict", headers=headers, timeout=15)
         data: dict[str, Any] = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         err.print(f"[yellow]cannot ask Shepherd at {url} ({exc}); trying again[/]")
         return {"verdict": "running", "reason": "Shepherd unreachable", "checks": []}
+    if response.status_code == 401:
+        fail(f"Shepherd refused to answer: {data.get('error', {}).get('message', 'a token is needed')}")
     if data.get("deploy_id") is None:
         fail(f"Shepherd knows no deploy {deploy_id}")
     return data

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from shepherd.domain.jobs import JobState
 from shepherd.domain.text import plural
-from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out
+from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out, server
 from shepherd.entrypoints.cli_deploy import deploy_app
 from shepherd.services.queries.delivery import delivery_health
 
@@ -85,9 +85,9 @@ def retry(job_id: int, config: ConfigOpt = None) -> None:
 @deploy_app.command("show")
 def show(deploy_id: int) -> None:
     """A deploy with its changes and people, as a table."""
-    url = load_settings().url.rstrip("/")
+    url, headers = server()
     try:
-        response = httpx.get(f"{url}/api/v1/deploys/{deploy_id}", timeout=15)
+        response = httpx.get(f"{url}/api/v1/deploys/{deploy_id}", headers=headers, timeout=15)
     except httpx.HTTPError as exc:
         fail(f"cannot reach Shepherd at {url}: {exc}")
     if response.status_code != 200:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shepherd.domain.deploys import DeployStatus
 from shepherd.domain.ids import MAX_ID
-from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.auth import ReadAccess, WriteAccess
 from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.services.deploys import (
     ReachedStatus,
@@ -111,6 +111,7 @@ def deploy_event(
 
 @router.get("/deploys")
 def list_deploys(
+    _read: ReadAccess,
     shepherd: ShepherdDep,
     service: str | None = None,
     environment: str | None = None,
@@ -130,7 +131,7 @@ def list_deploys(
 
 
 @router.get("/deploys/{deploy_id}")
-def get_deploy(deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
+def get_deploy(_read: ReadAccess, deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     return deploy_detail(
         uow_factory=shepherd.uow_factory,
         config=shepherd.config,
@@ -142,8 +143,9 @@ def get_deploy(deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
 
 @router.get("/jobs")
 def list_jobs(
+    _read: ReadAccess,
     shepherd: ShepherdDep,
-    state: Literal["pending", "running", "done", "dead"] | None = None,
+    state: Literal["pending", "running", "parked", "done", "dead"] | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     with shepherd.uow_factory() as uow:

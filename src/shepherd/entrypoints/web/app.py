@@ -42,7 +42,15 @@ def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worke
             if worker is not None:
                 worker.stop()
 
-    app = FastAPI(title="Shepherd", version=__version__, lifespan=lifespan)
+    docs = shepherd.settings.api_docs
+    app = FastAPI(
+        title="Shepherd",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     openapi.install(app)
     app.state.shepherd = shepherd
     app.state.insecure_dev = insecure_dev

@@ -60,20 +60,51 @@ def require_token(request: Request, shepherd: ShepherdDep) -> None:
         raise Unauthorized("missing or wrong bearer token (Authorization: Bearer $SHEPHERD_API_TOKEN)")
 
 
-def require_flagger_token(hook: str, request: Request, shepherd: ShepherdDep) -> None:
-    """Only Flagger's `event` hook writes; its gate hooks only read a verdict.
+def _readers(shepherd: Shepherd) -> list[SecretStr]:
+    settings = shepherd.settings
+    return [t for t in (settings.api_token, settings.read_token) if t is not None]
 
-    Flagger sends no headers of its own: the token may come as ?token=… in the webhook URL.
+
+def require_read(request: Request, shepherd: ShepherdDep) -> None:
+    """`/api/v1` reads: `Authorization: Bearer` with SHEPHERD_READ_TOKEN or SHEPHERD_API_TOKEN.
+
+    They hold people's names, emails and Slack ids: nobody reads them without a token.
     """
-    if hook != "event":
+    tokens = _readers(shepherd)
+    if not tokens:
+        _unless_insecure(
+            request,
+            "API reads are disabled: set SHEPHERD_READ_TOKEN or SHEPHERD_API_TOKEN on the server "
+            "(or start it with --insecure-dev on a laptop)",
+        )
         return
-    token = shepherd.settings.api_token
-    if token is None:
-        _unless_insecure(request, "writes are disabled: set SHEPHERD_API_TOKEN")
+    if not _matches(_bearer(request), tokens):
+        raise Unauthorized(
+            "missing or wrong bearer token "
+            "(Authorization: Bearer $SHEPHERD_READ_TOKEN or $SHEPHERD_API_TOKEN)"
+        )
+
+
+def require_metrics_read(request: Request, shepherd: ShepherdDep) -> None:
+    """`/metrics`: open with SHEPHERD_METRICS_PUBLIC=true (a scraper inside the network), else a read."""
+    if not shepherd.settings.metrics_public:
+        require_read(request, shepherd)
+
+
+def require_flagger_token(hook: str, request: Request, shepherd: ShepherdDep) -> None:
+    """Flagger's `event` hook writes (the API token); its gate hooks read a verdict (either token).
+
+    Flagger can set headers on its webhooks; the token may also come as ?token=… in the URL,
+    which Shepherd blanks in every log line (redact.py).
+    """
+    tokens = [shepherd.settings.api_token] if hook == "event" else _readers(shepherd)
+    tokens = [t for t in tokens if t is not None]
+    if not tokens:
+        _unless_insecure(request, "set SHEPHERD_API_TOKEN (and SHEPHERD_READ_TOKEN for gates only)")
         return
     given = _bearer(request) or request.query_params.get("token")  # the header first
-    if not _matches(given.strip() if given else None, [token]):
-        raise Unauthorized("missing or wrong token (?token=… or Authorization: Bearer …)")
+    if not _matches(given.strip() if given else None, tokens):
+        raise Unauthorized("missing or wrong token (Authorization: Bearer … or ?token=…)")
 
 
 def _check_alert_secret(request: Request, shepherd: Shepherd, path_secret: str | None) -> None:
@@ -144,6 +175,8 @@ async def slack_signed_body(request: Request, shepherd: ShepherdDep) -> bytes:
 
 
 WriteAccess = Annotated[None, Depends(require_token)]
+ReadAccess = Annotated[None, Depends(require_read)]
+MetricsAccess = Annotated[None, Depends(require_metrics_read)]
 FlaggerAccess = Annotated[None, Depends(require_flagger_token)]
 AlertBearerAccess = Annotated[None, Depends(require_alert_bearer)]
 AlertPathSecretAccess = Annotated[None, Depends(require_alert_path_secret)]

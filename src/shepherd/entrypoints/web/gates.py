@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from shepherd.domain.watch import Verdict
-from shepherd.entrypoints.web.auth import FlaggerAccess
+from shepherd.entrypoints.web.auth import FlaggerAccess, ReadAccess
 from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.services.errors import Invalid
 from shepherd.services.gates import note_flagger_event
@@ -24,20 +24,24 @@ GATE_HOOKS = frozenset(
 
 
 @router.get("/api/v1/deploys/{deploy_id}/verdict")
-def deploy_verdict(deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
+def deploy_verdict(_read: ReadAccess, deploy_id: int, shepherd: ShepherdDep) -> dict[str, Any]:
     """Always 200, so Argo Rollouts reads the verdict instead of counting an error."""
     return verdicts.deploy_verdict(uow_factory=shepherd.uow_factory, deploy_id=deploy_id).as_json()
 
 
 @router.get("/api/v1/deploys/{deploy_id}/series")
-def deploy_series(deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
+def deploy_series(_read: ReadAccess, deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     """The points each check was last judged on: old (or before) and new (or after)."""
     return verdicts.deploy_series(uow_factory=shepherd.uow_factory, deploy_id=deploy_id)
 
 
 @router.get("/api/v1/verdict")
 def latest_verdict(
-    shepherd: ShepherdDep, service: str, environment: str = "production", version: str | None = None
+    _read: ReadAccess,
+    shepherd: ShepherdDep,
+    service: str,
+    environment: str = "production",
+    version: str | None = None,
 ) -> dict[str, Any]:
     """The verdict of the newest deploy of a service (and version): for tools without the deploy id."""
     view = verdicts.latest_verdict(

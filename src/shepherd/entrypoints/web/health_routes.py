@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse
 from shepherd import __version__
 from shepherd.domain.circuits import CircuitState
 from shepherd.domain.jobs import JobState
+from shepherd.entrypoints.web.auth import MetricsAccess
 from shepherd.entrypoints.web.deps import ShepherdDep
 from shepherd.services.queries.delivery import DeliveryHealth, delivery_health
 
@@ -47,7 +48,7 @@ def healthz(shepherd: ShepherdDep) -> dict[str, Any]:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(shepherd: ShepherdDep) -> str:
+def metrics(_read: MetricsAccess, shepherd: ShepherdDep) -> str:
     health = _health(shepherd)
     lines = _gauge("shepherd_jobs", "Jobs in the jobs table by state.")
     lines += [f'shepherd_jobs{{state="{s.value}"}} {health.jobs.get(s.value, 0)}' for s in JobState]

@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.incidents import render_markdown
-from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.auth import ReadAccess, WriteAccess
 from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.services.incidents import resolve_by_hand
 from shepherd.services.queries.incidents import incident_json, incident_list, incident_story
@@ -28,6 +28,7 @@ class MarkdownResponse(PlainTextResponse):
 
 @router.get("/incidents")
 def list_incidents(
+    _read: ReadAccess,
     shepherd: ShepherdDep,
     state: Literal["open", "resolved"] | None = None,
     service: str | None = Query(default=None, max_length=63),
@@ -39,7 +40,7 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}")
-def get_incident(incident_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
+def get_incident(_read: ReadAccess, incident_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     story = incident_story(uow_factory=shepherd.uow_factory, incident_id=incident_id)
     return incident_json(story, now=shepherd.clock())
 
@@ -49,7 +50,7 @@ def get_incident(incident_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     response_class=MarkdownResponse,
     responses={200: {"content": {"text/markdown": {}}}},
 )
-def postmortem(incident_id: Id, shepherd: ShepherdDep) -> str:
+def postmortem(_read: ReadAccess, incident_id: Id, shepherd: ShepherdDep) -> str:
     """A postmortem draft in Markdown (the same as `shepherd incident export`)."""
     story = incident_story(uow_factory=shepherd.uow_factory, incident_id=incident_id)
     return render_markdown(story, shepherd.clock())

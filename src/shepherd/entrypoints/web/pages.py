@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.entrypoints.web.templating import render
 from shepherd.services.errors import NotFound
+from shepherd.services.queries import verdicts
 from shepherd.services.queries.delivery import delivery_health
 from shepherd.services.queries.deploys import compare_page, dashboard_rows, deploy_detail
 
@@ -49,6 +52,13 @@ def compare(deploy_id: Id, shepherd: ShepherdDep) -> HTMLResponse:
         return _not_found(deploy_id)
     title = f"{page.service} → {page.environment} {page.sha[:12]}: old vs new"
     return render("compare.html", title=title, page=page)
+
+
+@router.get("/deploys/{deploy_id}/compare/series")
+def compare_series(deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
+    """The compare page's data (metric points and the verdict, no people): it follows the pages'
+    rule, not the API's, because the page's script cannot carry a token."""
+    return verdicts.deploy_series(uow_factory=shepherd.uow_factory, deploy_id=deploy_id)
 
 
 def _not_found(deploy_id: int) -> HTMLResponse:

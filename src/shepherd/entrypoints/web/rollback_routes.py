@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shepherd.domain.alerts import Rollback, RollbackVia
-from shepherd.entrypoints.web.auth import WriteAccess
+from shepherd.entrypoints.web.auth import ReadAccess, WriteAccess
 from shepherd.entrypoints.web.deps import Id, ShepherdDep
 from shepherd.services.errors import NotFound
 from shepherd.services.queries.views import iso
@@ -64,7 +64,7 @@ def roll_back(
 
 
 @router.get("/deploys/{deploy_id}/rollbacks")
-def list_rollbacks(deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
+def list_rollbacks(_read: ReadAccess, deploy_id: Id, shepherd: ShepherdDep) -> dict[str, Any]:
     with shepherd.uow_factory() as uow:
         if uow.deploys.get(deploy_id) is None:
             raise NotFound(f"no deploy with id {deploy_id}")

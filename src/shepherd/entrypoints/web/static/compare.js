@@ -61,7 +61,7 @@
     new uPlot(opts, merge(check.baseline, check.candidate, zero), plot);
   }
 
-  fetch("/api/v1/deploys/" + deployId + "/series")
+  fetch("/deploys/" + deployId + "/compare/series")
     .then((r) => r.json())
     .then((data) => {
       document.getElementById("verdict").textContent = data.verdict + " — " + data.reason;
