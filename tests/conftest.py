@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,45 @@ from tests.support.databases import truncate
 
 PG_URL = os.environ.get("SHEPHERD_TEST_POSTGRES_URL")
 pytest_plugins = ["tests.integration.prometheus_fixtures"]  # real Prometheus + example app fixtures
+
+
+# Every secret the tests configure: none may appear in any line Shepherd or its server logs.
+TEST_SECRETS = (
+    "test-token-123",
+    "test-read-token-456",
+    "github-secret-123",
+    "slack-signing-secret",
+    "alert-secret",
+)
+WATCHED_LOGGERS = ("shepherd", "uvicorn.access", "uvicorn.error")
+
+
+class SecretWatch(logging.Handler):
+    """Sees every record of Shepherd's and uvicorn's loggers for the whole run."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage() + (self.format(record) if record.exc_info else "")
+        if any(secret in line for secret in TEST_SECRETS):
+            self.leaks.append(f"{record.name}: {line[:300]}")
+
+
+WATCH = SecretWatch()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in WATCHED_LOGGERS:
+        logging.getLogger(name).addHandler(WATCH)
+    logging.getLogger("shepherd").setLevel(logging.DEBUG)  # its info lines are checked too
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if WATCH.leaks:
+        print("\nsecrets in log lines:\n" + "\n".join(WATCH.leaks[:20]))
+        session.exitstatus = 1
 
 
 def _admin_url(url: str) -> str:
