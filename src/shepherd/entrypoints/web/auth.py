@@ -94,8 +94,9 @@ def require_metrics_read(request: Request, shepherd: ShepherdDep) -> None:
 def require_flagger_token(hook: str, request: Request, shepherd: ShepherdDep) -> None:
     """Flagger's `event` hook writes (the API token); its gate hooks read a verdict (either token).
 
-    Flagger can set headers on its webhooks; the token may also come as ?token=… in the URL,
-    which Shepherd blanks in every log line (redact.py).
+    Flagger's webhooks carry no headers of their own, so the token usually comes as ?token=…
+    in the URL, which Shepherd blanks in every log line (redact.py); a bearer header (a proxy
+    may add one) is read first.
     """
     tokens = [shepherd.settings.api_token] if hook == "event" else _readers(shepherd)
     tokens = [t for t in tokens if t is not None]
