@@ -1,5 +1,5 @@
-"""`python -m bench [attribution] [api] [notify] [judge] [watch] [watch-latency] [storm] [outage]`: run
-benchmarks, print them, rewrite bench/RESULTS.md."""
+"""`python -m bench [attribution] [api] [notify] [judge] [short-judge] [watch] [watch-latency] [storm]
+[outage]`: run benchmarks, print them, rewrite bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bench import (
     notify,
     outage,
     report,
+    short_judge,
     watch_latency,
     watch_scale,
 )
@@ -27,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
     "api": lambda args: api.run(requests=args.requests),
     "notify": lambda args: notify.run(deploys=args.deploys),
     "judge": lambda args: judge_quality.run(),
+    "short-judge": lambda args: short_judge.run(),
     "watch": lambda args: watch_scale.run(args.watches, databases=args.watch_databases),
     "watch-latency": lambda args: watch_latency.run(),
     "storm": lambda args: alert_storm.run(),
