@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -93,7 +94,16 @@ class Quality:
     clean: int
 
 
-def quality(watched: Sequence[Watched]) -> Quality:
+class Judged(Protocol):
+    """What any benchmark's judge made of one scenario: its label and when it first failed."""
+
+    @property
+    def scenario(self) -> Any: ...
+    @property
+    def first_fail(self) -> float | None: ...
+
+
+def quality(watched: Sequence[Judged]) -> Quality:
     bad = [w for w in watched if w.scenario.regression]
     good = [w for w in watched if not w.scenario.regression]
     times = [w.first_fail for w in bad if w.first_fail is not None]

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from bench.common import Section, median
+from bench.common import Section
+from bench.judge_quality import Quality, quality
 from bench.short_corpus import KINDS, LOOKS, PER_KIND, SEED, STEPS, Scenario, corpus
 from shepherd.domain.watch import CheckKind, CheckSpec, Outcome, Point
 from shepherd.domain.watch.judge import judge_check, kayenta_judge_check
@@ -79,32 +80,6 @@ def judge(s: Scenario, fails: Judge) -> Judged:
         if fails(s.spec, baseline, canary):
             return Judged(s, minutes)  # the rollout is aborted: later looks change nothing
     return Judged(s, None)
-
-
-@dataclass(frozen=True)
-class Quality:
-    recall: float
-    false_alarms: float
-    ttd: float | None  # median minutes to the first fail, detected regressions only
-    regressions: int
-    healthy: int
-
-
-def quality(judged: Sequence[Judged]) -> Quality:
-    bad = [j for j in judged if j.scenario.regression]
-    good = [j for j in judged if not j.scenario.regression]
-    times = [j.first_fail for j in bad if j.first_fail is not None]
-    return Quality(
-        recall=_share(len(times), len(bad)),
-        false_alarms=_share(sum(j.first_fail is not None for j in good), len(good)),
-        ttd=median(times) if times else None,
-        regressions=len(bad),
-        healthy=len(good),
-    )
-
-
-def _share(part: int, whole: int) -> float:
-    return part / whole if whole else 0.0
 
 
 def run(per_kind: int = PER_KIND) -> Section:
