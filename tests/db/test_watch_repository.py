@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from shepherd.adapters.db import migrate
-from shepherd.adapters.db.engine import build_engine, session_factory
+from shepherd.adapters.db.engine import session_factory
 from shepherd.adapters.db.points import pack, unpack
 from shepherd.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from shepherd.domain.watch import CheckResult, Outcome, Point, StoredCheck, Verdict, Watch
-from tests.support import FakeClock, need
+from tests.support import FakeClock
 from tests.support.databases import new_deploy
 
 PLAIN = (Point(1.0, 0.25), Point(31.0, -2.5e-300))
@@ -99,32 +94,6 @@ def test_watch_is_inserted_then_updated(uow_factory: SqlUnitOfWorkFactory, clock
         uow.commit()
     with uow_factory() as uow:
         assert uow.watches.get(deploy_id) == looked and uow.watches.get(deploy_id + 1) is None
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database of its own, not yet migrated (the shared one is at head)."""
-    if request.param == "sqlite":
-        engine = build_engine(f"sqlite:///{tmp_path}/migrate.db")
-        yield engine
-        engine.dispose()
-        return
-    pg_url = os.environ.get("SHEPHERD_TEST_POSTGRES_URL")
-    need(pg_url, "PostgreSQL: set SHEPHERD_TEST_POSTGRES_URL")
-    assert pg_url is not None
-    import psycopg
-
-    name = f"shepherd_migrate_{uuid.uuid4().hex[:10]}"
-    admin = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    engine = build_engine(make_url(pg_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_migration_0005_packs_existing_points_and_back(empty_database: Engine, clock: FakeClock) -> None:

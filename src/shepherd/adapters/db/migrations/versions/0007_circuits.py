@@ -34,6 +34,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_jobs_destination_state_id"), ["destination", "state", "id"], unique=False
         )
+    # Jobs queued before the upgrade deliver somewhere too: give them their kind's destination.
+    for kinds, destination in (
+        (("sync_messages", "slack_reply", "alert_note"), "slack"),
+        (("page_pagerduty",), "pagerduty"),
+    ):
+        names = ", ".join(f"'{k}'" for k in kinds)
+        op.execute(f"UPDATE jobs SET destination = '{destination}' WHERE kind IN ({names})")
 
 
 def downgrade() -> None:
