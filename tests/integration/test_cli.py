@@ -112,6 +112,13 @@ def test_deploy_start_and_event_from_a_ci_job(runner: CliRunner, world: World) -
             env=env,
         )
         assert int(again.stdout.strip()) == deploy_id and "already recorded" in again.stderr
+        unknown = runner.invoke(
+            app,
+            ["deploy", "start", "--service", "nope", "--environment", "production", "--sha", "a" * 40],
+            env=env,
+        )
+        assert unknown.exit_code == 1 and "known: checkout, search" in unknown.stderr
+        assert "{" not in unknown.stderr  # read as words, not a dict
         event = runner.invoke(
             app, ["deploy", "event", str(deploy_id), "--status", "progressing", "--percent", "50"], env=env
         )

@@ -103,6 +103,8 @@ def test_shepherd_gate_times_out_while_running_and_passes_early_on_request(world
             app, ["gate", str(deploy_id), "--pass-after", "0s", "--poll", "1s"], env=env
         )
     assert early.exit_code == 0 and "verdict: pass" in early.stderr  # watched long enough, nothing failing
+    assert "running" not in early.stderr.split("verdict: pass")[-1].split("—")[0]  # the answer is last
+    assert "Shepherd keeps watching" in early.stderr
 
 
 def test_shepherd_gate_without_a_token_says_so(world: World) -> None:
@@ -112,3 +114,14 @@ def test_shepherd_gate_without_a_token_says_so(world: World) -> None:
             app, ["gate", str(deploy_id), "--timeout", "5s"], env={"SHEPHERD_URL": url}
         )
     assert result.exit_code == 1 and "SHEPHERD_READ_TOKEN" in result.stderr
+
+
+def test_shepherd_gate_on_an_unknown_deploy_ends_with_the_error(world: World) -> None:
+    with live_server(create_app(world.shepherd, embedded_worker=False)) as url:
+        result = CliRunner().invoke(
+            app,
+            ["gate", "999", "--timeout", "5s"],
+            env={"SHEPHERD_URL": url, "SHEPHERD_READ_TOKEN": READ_TOKEN},
+        )
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == "error: Shepherd knows no deploy 999"

@@ -45,9 +45,22 @@ def _result(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 400:
         error = data.get("error", {}) if isinstance(data, dict) else {}
         message = error.get("message", response.text[:300])
-        details = error.get("details")
-        fail(f"{message}" + (f"\n  details: {details}" if details else ""))
+        fail(message + _details(error.get("details")))
     return dict(data)
+
+
+def _details(details: Any) -> str:
+    """The error's details as a person reads them ("known: checkout, search"), not a dict's repr."""
+    if not details:
+        return ""
+    if isinstance(details, dict):
+        lines = [f"  {k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in details.items()]
+        return "\n" + "\n".join(lines)
+    if isinstance(details, list):
+        return "\n" + "\n".join(
+            f"  {d.get('field')}: {d.get('problem')}" if isinstance(d, dict) else f"  {d}" for d in details
+        )
+    return f"\n  {details}"
 
 
 @deploy_app.command("start")

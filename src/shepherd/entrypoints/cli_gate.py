@@ -49,15 +49,19 @@ def gate(
     )
     task = progress.add_task("watch", total=100)
     data: dict[str, Any] = {}
-    with Live(Group(progress), console=err, refresh_per_second=4, transient=False) as live:
-        while time.monotonic() < deadline:
+    outcome: str | None = None
+    # Transient: the live bar goes when the gate ends, so the last thing on screen is the answer.
+    with Live(Group(progress), console=err, refresh_per_second=4, transient=True) as live:
+        while outcome is None and time.monotonic() < deadline:
             data = _ask(url, deploy_id, headers)
             progress.update(task, completed=_share(data))
             live.update(Group(progress, _table(data)))
             outcome = _outcome(data, early)
-            if outcome is not None:
-                _exit(outcome, data)
-            time.sleep(min(every, max(0.0, deadline - time.monotonic())))
+            if outcome is None:
+                time.sleep(min(every, max(0.0, deadline - time.monotonic())))
+    err.print(_table(data))
+    if outcome is not None:
+        _exit(outcome, data, early=early is not None and data.get("verdict") == "running")
     err.print(f"[yellow]timed out after {timeout}[/]: verdict still {data.get('verdict', 'unknown')}")
     raise typer.Exit(2)
 
@@ -120,9 +124,12 @@ def _table(data: dict[str, Any]) -> Table:
     return table
 
 
-def _exit(outcome: str, data: dict[str, Any]) -> None:
+def _exit(outcome: str, data: dict[str, Any], *, early: bool = False) -> None:
     words = {"pass": "[green]pass[/]", "fail": "[red]fail[/]", "inconclusive": "[yellow]inconclusive[/]"}
-    err.print(f"verdict: {words[outcome]} — {data.get('reason', '')}")
+    reason = data.get("reason", "")
+    if early:  # --pass-after: the watch goes on, but nothing failed in the time asked for
+        reason = "watched long enough (--pass-after) with no failing check; Shepherd keeps watching"
+    err.print(f"verdict: {words[outcome]} — {reason}")
     raise typer.Exit(EXIT[outcome])
 
 

@@ -39,7 +39,7 @@ def rollback(
     data = post(f"/api/v1/deploys/{deploy_id}/rollback", {"requested_by": who, "via": "cli"})
     rb = data["rollback"]
     if data.get("created"):
-        err.print(f"rollback #{rb['id']} of {where} requested: {rb['state']}")
+        err.print(f"rollback #{rb['id']} of {where} requested by {who}: the worker runs it next")
     else:
         err.print(
             f"rollback #{rb['id']} was already {rb['state']} (requested by {rb['requested_by']}): "

@@ -42,7 +42,9 @@ DEMO_POLICIES = Policies(ack_minutes=0.05, escalate_minutes=0.2, watch_minutes=2
 def demo(
     config: ConfigOpt = None,
     serve: Annotated[bool, typer.Option("--serve", help="keep the service running afterwards")] = False,
-    port: Annotated[int, typer.Option(help="port (default 8000 with --serve, else any free one)")] = 0,
+    port: Annotated[
+        int, typer.Option(help="port (default 8000 with --serve, else any free one)", show_default=False)
+    ] = 0,
 ) -> None:
     """Build a demo repository, start Shepherd on it, and play a deploy through."""
     setup_logging("WARNING")
