@@ -118,7 +118,7 @@ def bootstrap(
     else:
         _require_current_schema(engine)
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
-    notifier = build_notifier(settings)
+    notifier = build_notifier(settings, config)
     queries = ThreadPool(threads=settings.metrics.query_concurrency)  # threads start when used
     handlers = HandlerRegistry()
     register_jobs(handlers, settings, config, notifier, queries)
@@ -140,10 +140,12 @@ def bootstrap(
     return Shepherd(settings, config, engine, uow_factory, runner, clock, handlers, notifier, queries)
 
 
-def build_notifier(settings: Settings) -> Notifier:
+def build_notifier(settings: Settings, config: ShepherdConfig | None = None) -> Notifier:
     """Slack when a token is set; otherwise the console shows what Slack would get."""
     if settings.slack.token is None:
-        return ConsoleNotifier(chart_dir=settings.data_dir / "charts")
+        people = config.people if config is not None else []
+        names = {p.slack_user_id: p.name for p in people if p.slack_user_id}
+        return ConsoleNotifier(chart_dir=settings.data_dir / "charts", names=names)
     return SlackNotifier(token=settings.slack.token.get_secret_value(), base_url=settings.slack.api_url)
 
 

@@ -190,7 +190,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "Deploy 3" not in result.stdout
     story = result.stdout
     for step in (
-        "DM to U01BRUNOCO",
+        "DM to Bruno Costa (U01BRUNOCO)",
         "channel #checkout-deploys",
         "updated in place",
         "10% of traffic",

@@ -29,7 +29,7 @@ def test_links_and_mentions_become_slack_markup_and_peoples_words_are_escaped() 
     line = text(mention("Ana Lima", "U01ANA"), " fixed <script> & ", link("https://gh/pr/12", "PR #12"))
     assert mrkdwn(line) == "<@U01ANA> fixed &lt;script&gt; &amp; <https://gh/pr/12|PR #12>"
     assert plain(line) == "@Ana Lima fixed <script> & PR #12 (https://gh/pr/12)"
-    assert rendered(line) == "@Ana Lima fixed <script> & PR #12 (https://gh/pr/12)"
+    assert rendered(line) == "@Ana Lima fixed <script> & PR #12 <https://gh/pr/12>"
 
 
 def test_markup_in_peoples_words_stays_words() -> None:

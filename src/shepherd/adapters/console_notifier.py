@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -34,9 +35,16 @@ _STYLES = {
 
 
 class ConsoleNotifier:
-    def __init__(self, console: Console | None = None, *, chart_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        console: Console | None = None,
+        *,
+        chart_dir: Path | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> None:
         self._console = console or Console(highlight=False)
         self._chart_dir = chart_dir
+        self._names = dict(names or {})  # Slack user id → the person's name, for "DM to Ana Lima"
         self._counter = itertools.count(1)
         self._targets: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -55,7 +63,7 @@ class ConsoleNotifier:
             ts = f"{next(self._counter)}.000000"
         channel = thread.channel if thread else target
         self._targets[ts] = channel
-        where = f"thread in {channel}" if thread else _where(target)
+        where = f"thread in {channel}" if thread else self._where(target)
         self._print(message, f"→ {where}", full=True)
         if image is not None:
             self._save(image, ts)
@@ -73,7 +81,10 @@ class ConsoleNotifier:
         self._console.print(f"  📈 chart attached: {path}")
 
     def update(self, ref: MessageRef, message: Message) -> None:
-        self._print(message, f"✎ updated in place: {_where(ref.channel)} (message {ref.ts})", full=False)
+        number = ref.ts.split(".")[0]
+        self._print(
+            message, f"✎ updated in place: {self._where(ref.channel)} (message #{number})", full=False
+        )
 
     def find_posted(
         self,
@@ -85,6 +96,9 @@ class ConsoleNotifier:
         thread: MessageRef | None = None,
     ) -> MessageRef | None:
         return None  # printing cannot half-fail
+
+    def _where(self, target: str) -> str:
+        return _where(target, self._names)
 
     def _print(self, message: Message, heading: str, *, full: bool) -> None:
         lines = [f"[bold]{rendered(message.title)}[/]"]
@@ -124,8 +138,8 @@ def rendered(line: Line) -> str:
 
 
 def _part(part: Inline) -> str:
-    if isinstance(part, Link):
-        return f"{_esc(part.label)} ({_esc(part.url)})"
+    if isinstance(part, Link):  # <url> reads as one piece even inside parentheses: "(#14 <https://…>)"
+        return f"{_esc(part.label)} <{_esc(part.url)}>"
     if isinstance(part, Mention):
         return f"@{_esc(part.name)}"
     styles = [
@@ -135,8 +149,10 @@ def _part(part: Inline) -> str:
     return f"[{' '.join(styles)}]{words}[/]" if styles and words else words
 
 
-def _where(target: str) -> str:
-    return f"DM to {target}" if target[:1] in ("U", "W") else f"channel {target}"
+def _where(target: str, names: Mapping[str, str]) -> str:
+    if target[:1] in ("U", "W"):
+        return f"DM to {names[target]} ({target})" if target in names else f"DM to {target}"
+    return f"channel {target}"
 
 
 def _esc(text: str) -> str:
