@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -263,3 +265,24 @@ def test_jobs_list_dead_shows_each_reason_and_the_destinations_that_are_down(
     assert "channel_not_found: the channel was archived" in result.output
     assert "slack is down" in result.output and "HTTP 503" in result.output
     assert "shepherd jobs retry" in result.output
+
+
+def test_the_worker_stops_on_sigterm_and_says_what_happens_to_its_jobs(tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SHEPHERD_")},
+        "SHEPHERD_DATABASE_URL": f"sqlite:///{tmp_path}/w.db",
+        "SHEPHERD_CONFIG": str(ROOT / "examples" / "shepherd.yaml"),
+        "SHEPHERD_DATA_DIR": str(tmp_path / "data"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shepherd", "worker"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    started = proc.stderr.readline()
+    while "worker started" not in started:
+        started = proc.stderr.readline()
+        assert started, "the worker exited before it started"
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=30) == 0
+    assert "stopping: jobs in hand finish" in rest and "worker stopped after 0 jobs" in rest

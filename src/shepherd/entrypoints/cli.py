@@ -111,7 +111,13 @@ def worker(
     with contextlib.suppress(KeyboardInterrupt):
         while not stop.wait(0.5):
             pass
+    # One line a tired operator reads: what happens to the work in hand.
+    err.print(
+        "stopping: jobs in hand finish (up to 10 s); any still running then "
+        "go back to the queue when their lease ends"
+    )
     running.stop()
+    err.print(f"worker stopped after {plural(running.processed, 'job')}")
 
 
 cli_deploy.register(app)
