@@ -15,13 +15,9 @@ deploy_app = typer.Typer(no_args_is_help=True, help="Tell Shepherd about a deplo
 RETRIES = 4
 
 
-def _server() -> tuple[str, dict[str, str]]:
-    return server()
-
-
 def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
     """POST with retries on connection problems and 5xx; 4xx are reported at once."""
-    url, headers = _server()
+    url, headers = server()
     last = ""
     for attempt in range(RETRIES):
         try:

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from shepherd.entrypoints.cli_common import err, fail
-from shepherd.entrypoints.cli_deploy import _result, _server, post
+from shepherd.entrypoints.cli_common import err, fail, server
+from shepherd.entrypoints.cli_deploy import _result, post
 from shepherd.entrypoints.cli_gate import parse_duration
 
 EXIT = {"succeeded": 0, "failed": 1}
@@ -70,7 +70,7 @@ def _find(deploy_id: int, rollback_id: int) -> dict[str, Any] | None:
 
 
 def _get(path: str, *, retry: bool = False) -> dict[str, Any]:
-    url, headers = _server()
+    url, headers = server()
     try:
         response = httpx.get(f"{url}{path}", headers=headers, timeout=15)
     except httpx.HTTPError as exc:

@@ -214,24 +214,19 @@ class JobRunner:
             retry_after = error.seconds if isinstance(error, RetryLater) else None
             text = f"{type(error).__name__}: {error}"
             return self._park(ctx, text, outage=True, retry_after=retry_after)
-        try:
-            raise error
-        except LeaseLost:
+        if isinstance(error, LeaseLost):
             log.warning("job %s (%s): lease lost; another worker has it", job.id, job.kind)
             return JobOutcome.LEASE_LOST
-        except RetryLater as exc:  # asked to wait (e.g. Retry-After): not a failed attempt
-            return self._settle(ctx, JobOutcome.WAIT, error=f"retry later: {exc}", after=exc.seconds)
-        except PermanentFailure as exc:
-            return self._settle(ctx, JobOutcome.DEAD, error=f"permanent failure: {exc}")
-        except Transient as exc:
-            log.warning("job %s (%s) attempt %s: %s; will retry", job.id, job.kind, job.attempts, exc)
-            return self._retry(
-                ctx, backoff_seconds(job.attempts, rng=self._rng), f"{type(exc).__name__}: {exc}"
-            )
-        except Exception as exc:
-            log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
-            delay = backoff_seconds(job.attempts, rng=self._rng)
-            return self._retry(ctx, delay, f"{type(exc).__name__}: {exc}")
+        if isinstance(error, RetryLater):  # asked to wait (e.g. Retry-After): not a failed attempt
+            return self._settle(ctx, JobOutcome.WAIT, error=f"retry later: {error}", after=error.seconds)
+        if isinstance(error, PermanentFailure):
+            return self._settle(ctx, JobOutcome.DEAD, error=f"permanent failure: {error}")
+        if isinstance(error, Transient):
+            log.warning("job %s (%s) attempt %s: %s; will retry", job.id, job.kind, job.attempts, error)
+        else:
+            log.error("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts, exc_info=error)
+        delay = backoff_seconds(job.attempts, rng=self._rng)
+        return self._retry(ctx, delay, f"{type(error).__name__}: {error}")
 
     def _park(
         self, ctx: JobContext, error: str, *, outage: bool, retry_after: float | None = None
