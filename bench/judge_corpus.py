@@ -212,11 +212,14 @@ Gen = Callable[[World, float, Change, np.ndarray], tuple[np.ndarray, np.ndarray 
 
 def _latency_gen(rng: np.random.Generator, slow_points: list[int]) -> Gen:
     base, beta = _log_uniform(rng, 0.03, 0.8), rng.uniform(0.3, 1.0)
+    # One noise law for the service, which both versions share (same code paths, same hosts); a
+    # version on a small share of the traffic has fewer requests behind each p95, so it is noisier.
+    own_sigma, own_rho = rng.uniform(0.03, 0.1), rng.uniform(0.0, 0.6)
 
     def gen(w: World, share: float, c: Change, on: np.ndarray) -> tuple[np.ndarray, None]:
         n = w.load.size
-        sigma = rng.uniform(0.03, 0.1) * w.noise * min(2.0, math.sqrt(0.5 / share))
-        own = _ar1(rng, n, rng.uniform(0.0, 0.6), sigma)
+        sigma = own_sigma * w.noise * min(2.0, math.sqrt(0.5 / share))
+        own = _ar1(rng, n, own_rho, sigma)
         spikes = np.where(rng.random(n) < w.spike_rate, np.exp(rng.uniform(0.3, 1.2, n)), 1.0)
         hit = on & _episodes(rng, n, c.slow_share, c.episode)
         slow_points.append(int(hit.sum()))
@@ -242,11 +245,12 @@ def _error_gen(
     expected = rps * share * 3600 * ratio
     if change.size > 1 and (change.size - 1) * expected / math.sqrt(expected) < MIN_IDEAL_Z:
         return None
+    own_rho, own_sigma = rng.uniform(0.0, 0.5), rng.uniform(0.05, 0.3)  # the service's, both versions'
 
     def gen(w: World, part: float, c: Change, on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = w.load.size
         volume = np.maximum(1.0, np.round(rps * STEP * part * w.load * np.exp(rng.normal(0, 0.05, n))))
-        own = _ar1(rng, n, rng.uniform(0.0, 0.5), rng.uniform(0.05, 0.3) * w.noise)
+        own = _ar1(rng, n, own_rho, own_sigma * w.noise)
         bursts = np.where(rng.random(n) < w.burst_rate, np.exp(rng.uniform(1.0, 2.5, n)), 1.0)
         p = (
             ratio

@@ -19,25 +19,45 @@ from scipy import stats
 
 from bench.common import Section
 from bench.judge_quality import Quality, quality
-from bench.short_corpus import KINDS, LOOKS, PER_KIND, SEED, STEPS, Scenario, corpus
-from shepherd.domain.watch import CheckKind, CheckSpec, Outcome, Point
-from shepherd.domain.watch.judge import judge_check, kayenta_judge_check
+from bench.short_corpus import KINDS, LOOKS, PER_KIND, SEED, STEPS, WINDOW, Scenario, corpus
+from shepherd.domain.watch import MIN_STEPS, CheckKind, CheckSpec, Outcome, Point
+from shepherd.domain.watch.judge import Look, Schedule, judge_check, kayenta_judge_check
 
 REFERENCE_ALPHA = 0.02  # family-wise, over the four looks: the false-alarm budget of the targets
 TARGETS = {"recall": 0.95, "kind_recall": 0.90, "false_alarms": 0.02, "ttd": 3.0}
 
-Judge = Callable[[CheckSpec, Sequence[Point], Sequence[Point]], bool]  # True: this look fails
+Judge = Callable[[Scenario, float], bool]  # True: the look this many minutes in fails
 
 
-def shepherd(spec: CheckSpec, baseline: Sequence[Point], canary: Sequence[Point]) -> bool:
-    return judge_check(spec, baseline, canary).outcome is Outcome.FAIL
+def shepherd(s: Scenario, minutes: float) -> bool:
+    """Shepherd as its watch runs it: the look's place in the watch's schedule sets its level."""
+    baseline, canary = s.points(minutes)
+    look = Look(minutes * 60, watch_schedule(s))
+    return judge_check(s.spec, baseline, canary, look=look).outcome is Outcome.FAIL
 
 
-def kayenta(spec: CheckSpec, baseline: Sequence[Point], canary: Sequence[Point]) -> bool:
-    return kayenta_judge_check(spec, baseline, canary).outcome is Outcome.FAIL
+def watch_schedule(s: Scenario) -> Schedule:
+    """A 10-minute watch looking every scrape (watch_interval_seconds = the step), from 5 points on."""
+    step = s.world.step
+    return Schedule(first=MIN_STEPS * step, every=step, horizon=WINDOW * 60)
 
 
-def reference(spec: CheckSpec, baseline: Sequence[Point], canary: Sequence[Point]) -> bool:
+def watch_looks(s: Scenario) -> list[float]:
+    """Minutes of every look the watch makes; the gate reads the latest verdict at LOOKS."""
+    step = s.world.step
+    return [k * step / 60 for k in range(MIN_STEPS, round(WINDOW * 60 / step) + 1)]
+
+
+def kayenta(s: Scenario, minutes: float) -> bool:
+    baseline, canary = s.points(minutes)
+    return kayenta_judge_check(s.spec, baseline, canary).outcome is Outcome.FAIL
+
+
+def reference(s: Scenario, minutes: float) -> bool:
+    return reference_fails(s.spec, *s.points(minutes))
+
+
+def reference_fails(spec: CheckSpec, baseline: Sequence[Point], canary: Sequence[Point]) -> bool:
     """The textbook answer, one-sided (worse is higher), at REFERENCE_ALPHA / 4 per look."""
     return reference_p(spec, baseline, canary) < REFERENCE_ALPHA / len(LOOKS)
 
@@ -75,10 +95,12 @@ class Judged:
 
 
 def judge(s: Scenario, fails: Judge) -> Judged:
-    for minutes in LOOKS:
-        baseline, canary = s.points(minutes)
-        if fails(s.spec, baseline, canary):
-            return Judged(s, minutes)  # the rollout is aborted: later looks change nothing
+    """The first of the gate's looks (LOOKS) that sees a fail. Shepherd's watch looks every scrape
+    and a fail is final, so the gate sees it at its next look; the others are asked at LOOKS."""
+    for minutes in watch_looks(s) if fails is shepherd else LOOKS:
+        if fails(s, minutes):
+            # The rollout is aborted: later looks change nothing.
+            return Judged(s, next(m for m in LOOKS if m >= minutes - 1e-9))
     return Judged(s, None)
 
 
@@ -187,7 +209,11 @@ NOTES = [
     "Scenarios, noise and the labelling rule (an ideal observer who knew both distributions sees the "
     "regression at 4 standard errors by the 10-minute look): bench/short_corpus.py.",
     "Shepherd: judge_check in canary mode with the default check (tolerance 10 %, 5 points a side "
-    "before it judges); a look fails when it answers fail. Kayenta rules: kayenta_judge_check.",
+    "before it judges), as a 10-minute watch runs it: a look at every scrape from the fifth, each "
+    "placed in that schedule (the level it spends comes from the sequential design, "
+    "judge/looks.py); a fail is final and the gate sees it at its next look (2, 3, 5 or 10 min), so "
+    "its false alarms count every one of the watch's looks. Kayenta rules: kayenta_judge_check, "
+    "asked at the four looks.",
     "Reference: one-sided Mann–Whitney U (asymptotic) on the latency points; for error ratios the "
     "exact conditional binomial test of the canary's errors among both sides' errors, with its share "
     f"of the requests as the probability; family level {REFERENCE_ALPHA:g} over the four looks "

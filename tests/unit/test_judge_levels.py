@@ -1,4 +1,4 @@
-"""How the judge spends its significance level: mid-p tails, floors (Tarone) and per-stray charging.
+"""How the judge spends its significance level: the watch's sequential design, mid-p tails, floors (Tarone).
 
 These pin the counting rules the watch relies on to page for a few slow minutes without paging more
 often for nothing; bench/judge_quality.py measures the whole-hour effect on the labelled corpus.
@@ -13,8 +13,11 @@ from scipy import stats
 from shepherd.domain.watch import CheckKind, CheckSpec, Direction, Outcome, Point
 from shepherd.domain.watch.judge import (
     ALPHA,
-    MAX_LOOKS_PER_CHANGE,
+    FINAL,
+    INTERIM,
     Finding,
+    Look,
+    Schedule,
     deflate,
     inflation,
     judge_check,
@@ -22,12 +25,13 @@ from shepherd.domain.watch.judge import (
     symmetry,
     tail_p,
 )
+from shepherd.domain.watch.judge.looks import _crossing, design
 
 LATENCY = CheckSpec("latency_p95", CheckKind.LATENCY)
 
 
-def _finding(key: str, *, floor: float = 0.0, looks: float = 1.0) -> Finding:
-    return Finding(key, key, True, 0.5, 1.0, 1.0, False, floor=floor, looks=looks)
+def _finding(key: str, *, floor: float = 0.0) -> Finding:
+    return Finding(key, key, True, 0.5, 1.0, 1.0, False, floor=floor)
 
 
 def test_a_test_that_cannot_reach_its_share_leaves_the_whole_level_to_the_others() -> None:
@@ -52,16 +56,37 @@ def test_a_floor_equal_to_the_level_cannot_fail_so_it_takes_no_share() -> None:
     assert levels([location, tail]) == [ALPHA, ALPHA]
 
 
-def test_a_test_charged_per_change_gets_that_many_looks_worth() -> None:
-    location, tail = _finding("mw"), _finding("tail", floor=1e-6, looks=8.0)
-    assert levels([location, tail]) == [ALPHA / 2, ALPHA / 2 * 8.0]
+HOUR = Schedule(first=150.0, every=30.0, horizon=3600.0)  # a look every 30 s from the fifth point
 
 
-def test_no_test_is_ever_worth_more_than_the_cap() -> None:
-    # A tail that has barely changed in a long watch (no strays in 2,100 points) must not be handed a
-    # level that p = 1 clears.
-    location, tail = _finding("mw"), _finding("tail", floor=1.0, looks=2100.0)
-    assert max(levels([location, tail])) == ALPHA * MAX_LOOKS_PER_CHANGE
+def test_the_last_look_is_a_fixed_sample_test_and_the_early_ones_share_the_interim_level() -> None:
+    d = design(HOUR)
+    assert d.final == FINAL  # waiting for the end never costs power
+    assert INTERIM / 115 < d.interim < INTERIM  # 115 interim looks, strongly correlated: not Bonferroni
+    assert FINAL < d.total < FINAL + INTERIM
+
+
+def test_the_interim_boundary_matches_a_simulation_of_the_looks() -> None:
+    """The numerical integration against 200,000 simulated paths of a cumulative z-statistic."""
+    t = np.array(HOUR.fractions()[:-1])
+    rng = np.random.default_rng(7)
+    steps = rng.normal(size=(200_000, t.size)) * np.sqrt(np.diff(np.concatenate([[0.0], t])))
+    z = np.cumsum(steps, axis=1) / np.sqrt(t)
+    c = -stats.norm.ppf(design(HOUR).interim)
+    assert (z > c).any(axis=1).mean() == pytest.approx(INTERIM, rel=0.1)
+    assert _crossing(t, c)[0] == pytest.approx(INTERIM, rel=1e-3)
+
+
+def test_a_look_knows_whether_it_is_the_last() -> None:
+    assert not Look(3000.0, HOUR).final
+    assert Look(3590.0, HOUR).final  # a worker a few seconds early still makes the last look
+    assert levels([_finding("mw")], Look(300.0, HOUR)) == [design(HOUR).interim]
+    assert levels([_finding("mw")], Look(3600.0, HOUR)) == [FINAL]
+
+
+def test_a_single_look_without_a_schedule_is_one_fixed_sample_test() -> None:
+    assert levels([_finding("mw")]) == [ALPHA] and ALPHA == FINAL
+    assert design(Schedule(first=600.0, every=60.0, horizon=600.0)).interim == FINAL
 
 
 def test_both_directions_with_unreachable_tails_share_the_level_between_the_locations() -> None:
@@ -86,7 +111,6 @@ def test_symmetry_counts_strays_and_reports_the_mid_p() -> None:
     assert mid < exact
     assert s.p == pytest.approx(mid, rel=0.35)  # deflated a little for runs of strays
     assert s.floor < s.p
-    assert s.points_per_stray == pytest.approx(120 / 18)
 
 
 def test_symmetry_with_strays_the_untested_way_only_has_no_objection_but_keeps_its_floor() -> None:
@@ -163,11 +187,11 @@ SLOW = [4, 9, 15, 22, 31, 38, 47, 56, 63, 77, 90, 101, 112]
 def test_thirteen_slow_points_in_an_hour_page_against_two_spikes_on_the_old_version() -> None:
     """A slow path hit 13 of 120 points (×2.5), the median unmoved, the old version spiked twice.
 
-    13 of 15 strays one way: the exact sign test's p is 0.0037, which 120 looks at 0.0005 each never
-    reach; the mid-p (0.0021), charged per stray (15 in 120 points: 8 looks' worth), does.
+    13 of 15 strays one way: the exact sign test's p is 0.0037, the mid-p 0.0021, which the hour's
+    last look (a fixed-sample test at FINAL, shared by the check's tests) sees.
     """
     old, new = _hour(5, SLOW, spikes_old=[27, 83])
-    result = judge_check(LATENCY, old, new)
+    result = judge_check(LATENCY, old, new, look=Look(3600.0, HOUR))
     assert result.outcome is Outcome.FAIL, result.reason
     assert "tail" in result.test
 
@@ -189,7 +213,7 @@ def test_a_long_watch_without_strays_does_not_fail_on_its_tail() -> None:
     """2,100 points (17 h at 30 s), p90 beyond tolerance but no minute straying: no tail failure."""
     rng = np.random.default_rng(0)
     old = rng.uniform(10, 20, 2100)
-    new = old * 1.1
+    new = old * 1.05  # within the tolerance (and its half held in the null)
     idx = rng.permutation(2100)
     new[idx[:315]] = old[idx[:315]] * 1.25
     new[idx[315:525]] = old[idx[315:525]] * 0.95
@@ -200,7 +224,7 @@ def test_a_long_watch_without_strays_does_not_fail_on_its_tail() -> None:
         [Point(i * 30.0, float(v)) for i, v in enumerate(new)],
     )
     assert result.outcome is not Outcome.FAIL, result.reason
-    assert float(result.details["alpha_tail_up"]) <= ALPHA * MAX_LOOKS_PER_CHANGE
+    assert float(result.details["alpha_tail_up"]) <= ALPHA
 
 
 def test_as_many_spikes_on_the_old_version_as_slow_points_on_the_new_do_not_page() -> None:

@@ -17,6 +17,7 @@ from shepherd.domain.config import Check, Service, ShepherdConfig
 from shepherd.domain.deploys import Deploy, DeployStatus
 from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.domain.watch import (
+    MIN_STEPS,
     CheckKind,
     CheckResult,
     CheckSpec,
@@ -31,7 +32,7 @@ from shepherd.domain.watch import (
     WatchMode,
     windows,
 )
-from shepherd.domain.watch.judge import judge_check, judge_deploy
+from shepherd.domain.watch.judge import Look, Schedule, judge_check, judge_deploy
 from shepherd.services.incidents import open_incident
 from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.metrics_port import MetricsSource
@@ -226,8 +227,20 @@ def _judged(
     seasonal = (week[0], week[1]) if len(week) == 2 and week[0] and week[1] else None
     before_after = plan.mode == WatchMode.BEFORE_AFTER  # also without week-ago data: it words the reason
     names = (_short(plan.sides[1].version), _short(plan.sides[0].version))
-    result = judge_check(spec, baseline, candidate, seasonal=seasonal, before_after=before_after, names=names)
+    look = watch_look(watch, now)
+    result = judge_check(
+        spec, baseline, candidate, seasonal=seasonal, before_after=before_after, names=names, look=look
+    )
     return StoredCheck(watch.deploy_id, result, plan.mode, tuple(baseline), tuple(candidate), now)
+
+
+def watch_look(watch: Watch, now: datetime) -> Look:
+    """Where `now` sits in the watch's schedule of looks: the first once MIN_STEPS points are in,
+    then one every interval, the last at the end of the watch (the judge spends its level by it)."""
+    horizon = (watch.ends_at - watch.started_at).total_seconds()
+    first = min(horizon, MIN_STEPS * watch.step_seconds)
+    schedule = Schedule(first=first, every=watch.interval_seconds, horizon=horizon)
+    return Look(elapsed=(now - watch.started_at).total_seconds(), schedule=schedule)
 
 
 def _short(version: str) -> str:

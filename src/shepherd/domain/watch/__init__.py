@@ -11,9 +11,18 @@ from shepherd.domain.watch.metrics import (
     Series,
     Verdict,
 )
-from shepherd.domain.watch.model import StoredCheck, TimelineEntry, Watch, WatchMode, Window, windows
+from shepherd.domain.watch.model import (
+    MIN_STEPS,
+    StoredCheck,
+    TimelineEntry,
+    Watch,
+    WatchMode,
+    Window,
+    windows,
+)
 
 __all__ = [
+    "MIN_STEPS",
     "CheckKind",
     "CheckResult",
     "CheckSpec",

@@ -26,6 +26,8 @@ PRIOR_RHO, PRIOR_POINTS = 0.5, 10.0
 LEVEL_WINDOW = 11  # timestamps in the running level both versions share (5 min at 30 s)
 BLOCK = 10  # points per block when measuring slow drift of event rates (5 min at 30 s)
 PAIRED_SHARE = 0.8  # this share of points at common timestamps makes two sides "the same minutes"
+DISPERSION_EVENTS = 20.0  # events at which an estimated over-dispersion counts half
+PRIOR_NOISE = 0.2  # typical point-to-point noise of an error rate (log scale), for the dispersion prior
 
 
 @dataclass(frozen=True)
@@ -196,13 +198,14 @@ def dispersion(sides: Sequence[tuple[Floats, Floats]], *, binomial: bool) -> flo
     return max(1.0, num / dof) if dof else 1.0
 
 
-def pearson_residuals(events: Floats, exposure: Floats) -> Floats:
+def pearson_residuals(events: Floats, exposure: Floats, *, binomial: bool = False) -> Floats:
     total = float(exposure.sum())
     rate = float(events.sum()) / total if total > 0 else 0.0
-    if rate <= 0:
+    if rate <= 0 or (binomial and rate >= 1):
         return np.zeros_like(events)
     expected = exposure * rate
-    return np.asarray((events - expected) / np.sqrt(expected))
+    var = expected * (1 - rate) if binomial else expected
+    return np.asarray((events - expected) / np.sqrt(var))
 
 
 def paired(old: Sample, new: Sample) -> tuple[NDArray[np.intp], NDArray[np.intp]] | None:
@@ -262,27 +265,37 @@ def welch_t_p(a: Floats, b: Floats, factor: float) -> float:
     return t_p(float(a.mean() - b.mean()), se, dof, factor)
 
 
-def stratified_dispersion(
-    new_events: Floats, new_exposure: Floats, old_events: Floats, old_exposure: Floats
-) -> tuple[float, Floats]:
-    """Dispersion of the new side's share of each minute's events (canary mode), and its residuals.
+def long_run_dispersion(events: Floats, exposure: Floats, *, binomial: bool, bandwidth: int = BLOCK) -> float:
+    """Over-dispersion of one side's event total: the long-run variance of its Pearson residuals (≥ 1).
 
-    Within one timestamp both versions see the same load and the same flaky dependency, so only what
-    differs between them remains: the test is not blunted by noise both versions share.
+    What the conditional rate test needs is how much more the side's whole-window count varies than
+    a Poisson (binomial) count would: bursts within a point and drifts over minutes (a flaky
+    dependency, retries) both count, so the residuals' autocovariances are added up to `bandwidth`
+    points (at most a third of the points) with Bartlett's weights (Newey and West), which keeps the
+    estimate positive. The excess over 1 is shrunk while the side has few events
+    (DISPERSION_EVENTS): a handful of errors that happen to fall in one half of the window is what
+    a Poisson process does, not evidence of bursts.
     """
-    rate_new = float(new_events.sum() / new_exposure.sum())
-    rate_old = float(old_events.sum() / old_exposure.sum())
-    if rate_old <= 0 or rate_new <= 0:
-        return 1.0, np.zeros(0)  # all events on one side: no spread of a share to measure
-    ratio = rate_new / rate_old
-    total = new_events + old_events
-    share = new_exposure * ratio / (old_exposure + new_exposure * ratio)
-    keep = (total > 0) & (share > 0) & (share < 1)
-    if np.count_nonzero(keep) < 4:
-        return 1.0, np.zeros(0)
-    expected = total[keep] * share[keep]
-    residuals = (new_events[keep] - expected) / np.sqrt(expected * (1 - share[keep]))
-    return max(1.0, float((residuals**2).sum()) / (residuals.size - 1)), residuals
+    r = pearson_residuals(events, exposure, binomial=binomial)
+    n = r.size
+    if n < 4 or not r.any():
+        return 1.0
+    r = r - r.mean()
+    width = max(1, min(bandwidth, n // 3))
+    plain = float(r @ r)
+    total = plain
+    for lag in range(1, width + 1):
+        total += 2 * (1 - lag / (width + 1)) * float(r[lag:] @ r[:-lag])
+    # Never below the points' own scatter: at these lengths an apparently negative autocorrelation
+    # is noise in the estimate far more often than a real property of error counts.
+    excess = max(0.0, max(total, plain) / (n - 1) - 1)
+    count = float(events.sum())
+    observed = 1 + excess * count / (count + DISPERSION_EVENTS)
+    # A few points cannot show their own scatter: until they can, lean on the scatter error counts
+    # commonly have, a point-to-point noise of PRIOR_NOISE on the rate, worth PRIOR_POINTS points.
+    # It grows with the events a point holds, so it never swamps a sparse count's evidence.
+    prior = 1 + PRIOR_NOISE**2 * count / n
+    return max(observed, ((n - 1) * observed + PRIOR_POINTS * prior) / (n - 1 + PRIOR_POINTS))
 
 
 def block_dispersion(events: Floats, exposure: Floats) -> float:

@@ -11,12 +11,13 @@ judge_verdict.py spends the level).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
-from shepherd.domain.watch.judge.stats import Floats, deflate, inflation, median, quantile
+from shepherd.domain.watch.judge.stats import Floats, deflate, inflation, lag1, median, quantile, ranks
 
 MIN_EXCEEDANCES = 12  # points beyond the pooled threshold: with fewer, no count is significant
 TAIL_QUANTILE = 0.9  # the "tail" compared: p90 of the points is the highest an hour of 30 s points resolves
@@ -99,11 +100,6 @@ class Strays:
     strays: int  # differences that strayed that far, either way
     points: int  # differences looked at
 
-    @property
-    def points_per_stray(self) -> float:
-        """Points, on average, between two changes of this test's answer (see judge_verdict)."""
-        return self.points / self.strays if self.strays else float(self.points)
-
 
 def symmetry(d: Floats, *, upper: bool, reach: float = SYMMETRY_REACH) -> Strays:
     """Canary mode: do the minute-by-minute differences stray further up than down (or down than up)?
@@ -129,3 +125,34 @@ def symmetry(d: Floats, *, upper: bool, reach: float = SYMMETRY_REACH) -> Strays
     # bdtrc(k, n, ½) = P(X > k): the mid-p is the mean of P(X > k) and P(X ≥ k).
     mid_p = 0.5 * float(special.bdtrc(k, total, 0.5) + special.bdtrc(k - 1, total, 0.5))
     return Strays(deflate(mid_p, factor), floor, total, int(d.size))
+
+
+MIN_PAIRS = 10  # paired points before the extremes test takes a share of the level
+
+
+def extremes_p(new: Floats, old: Floats, *, upper: bool) -> Strays:
+    """Canary mode: is the new version worse exactly in the minutes that are far from typical?
+
+    A longer tail with the median unchanged makes the new version slower in the minutes where both
+    are far out (the slow minutes get slower), not in the typical ones. So the minute-by-minute
+    difference d = new − old rises with how far the minute is from the typical level, measured on
+    both versions together: the distance |s − median(s)| of s = new + old. That is Pitman and
+    Morgan's test of paired variances turned towards the tails, on ranks so that one GC spike
+    counts as one minute: a plain level difference between the versions moves every d alike and
+    cancels (the ranks of the distance are centred), and a new version that is merely noisier both
+    ways makes d rise at the top and fall at the bottom, which cancels too. The variance is the
+    sandwich (robust to a noisier new version), made larger when both series wander (AR(1)).
+    """
+    n = new.size
+    if n < MIN_PAIRS:
+        return Strays(1.0, 1.0, 0, int(n))
+    d = (new - old) if upper else (old - new)
+    s = new + old
+    rank_d = ranks(d)[0] - (n + 1) / 2
+    distance = ranks(np.abs(s - median(s)))[0] - (n + 1) / 2
+    variance = float(((rank_d * distance) ** 2).sum())
+    if variance <= 0:
+        return Strays(1.0, 1.0, 0, int(n))
+    rho = max(0.0, lag1(d)) * max(0.0, lag1(distance))
+    z = float(rank_d @ distance) / math.sqrt(variance * (1 + rho) / (1 - rho))
+    return Strays(float(special.ndtr(-z)), 0.0, int(n), int(n))

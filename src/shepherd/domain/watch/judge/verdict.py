@@ -1,8 +1,9 @@
 """The judge's verdict on one check from its findings, and the sentence a person reads.
 
-Kept apart from the tests that produce the findings (judge.py): this is where the significance
+Kept apart from the tests that produce the findings (check.py, rates.py): this is where the significance
 level per look is spent and where the numbers become words ("error ratio 0.4% → 3.1% (×7.8) on
-the new version vs the old, p < 0.001.").
+the new version vs the old: 31 errors vs 4 in ~1,000 requests each (rate test (volume-weighted),
+p < 0.001)."). A failing reason names the test that fired.
 """
 
 from __future__ import annotations
@@ -10,22 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from shepherd.domain.watch.judge.looks import FINAL, Look, level
 from shepherd.domain.watch.judge.stats import Sample
 from shepherd.domain.watch.metrics import CheckKind, CheckResult, CheckSpec, Outcome
 
-# Significance per look. The watch judges again every interval for an hour (up to 120 looks), so a
-# per-look 5 % would page for nothing most hours. The looks are cumulative and strongly correlated, so
-# a constant per-look level (Pocock-style; it keeps early looks as sensitive as late ones, unlike
-# O'Brien–Fleming, which matters because big regressions should page in minutes) of 0.001 keeps the
-# family-wise rate per check and hour to a fraction of a percent; the tolerance in the null hypothesis
-# lowers it further. It is split (Bonferroni) between the tests one check runs that could reach their
-# share on these points: a tail test with too few points far out cannot, and takes none (Tarone). A
-# test whose answer changes only at some looks is charged per change, not per look (Finding.looks),
-# up to MAX_LOOKS_PER_CHANGE looks' worth, so a test that has barely changed cannot be handed a level
-# that one lucky count clears. Measured: bench/judge_quality.py reports the false-alarm rate of a
-# whole hour of looks.
-ALPHA = 0.001
-MAX_LOOKS_PER_CHANGE = 10.0
+# The level each look may spend comes from the watch's sequential design (judge/looks.py): the looks
+# are cumulative and strongly correlated, so they share one false-alarm budget per check and watch.
+# Within a look it is split (Bonferroni, with Tarone's refinement) between the tests one check runs.
+# ALPHA is the level of a single comparison without a schedule (`shepherd judge`).
+ALPHA = FINAL
 SUGGESTIVE = 0.05  # beyond tolerance at this level but not at ALPHA: inconclusive, "too thin to tell"
 
 
@@ -64,7 +58,6 @@ class Finding:
     what: str = ""  # which summary: "", "median", "p90"
     note: str = ""  # words appended to the lead, e.g. what the median did while the tail moved
     floor: float = 0.0  # the smallest p the test could give on these points (a count's discreteness)
-    looks: float = 1.0  # points (30 s looks) per change of the test's answer: its level's worth in looks
 
     @property
     def ratio(self) -> float | None:
@@ -77,28 +70,29 @@ class Context:
     sides: Sides
     week: tuple[Sample, Sample] | None  # the same two windows a week earlier
     details: dict[str, float | str]
+    look: Look | None = None  # where this judgement sits in the watch's looks (judge/looks.py)
 
 
-def levels(findings: list[Finding]) -> list[float]:
-    """Each test's significance level at this look: ALPHA shared by the tests that could reach theirs.
+def levels(findings: list[Finding], look: Look | None = None) -> list[float]:
+    """Each test's significance level at this look: the look's level shared by the tests that could
+    reach their share.
 
     Tarone's refinement of Bonferroni: the smallest m for which at most m tests have a floor below
-    their share ALPHA / m (a test fails only below its level). A test that could not reach its share
+    their share level / m (a test fails only below its level). A test that could not reach its share
     even with the most extreme count its points allow cannot page, so it need not be paid for; the
-    others then keep more of ALPHA.
+    others then keep more of the level.
     """
-    worth = [min(MAX_LOOKS_PER_CHANGE, f.looks) for f in findings]
+    alpha = level(look)
     m = 1
     while m < len(findings):  # at m = len(findings) every test fits by definition
-        reachable = sum(f.floor < ALPHA / m * w for f, w in zip(findings, worth, strict=True))
-        if reachable <= m:
+        if sum(f.floor < alpha / m for f in findings) <= m:
             break
         m += 1
-    return [ALPHA / m * w for w in worth]
+    return [alpha / m] * len(findings)
 
 
 def decide(ctx: Context, findings: list[Finding]) -> CheckResult:
-    shares = levels(findings)
+    shares = levels(findings, ctx.look)
     if ctx.week is not None:
         excuse: float = max((f.season for f in findings), key=lambda x: abs(math.log(x)))
         ctx.details["seasonal_excuse"] = round(excuse, 4)
@@ -110,7 +104,7 @@ def decide(ctx: Context, findings: list[Finding]) -> CheckResult:
     suspect = [f for f in findings if f.beyond and f.p < SUGGESTIVE]
     if failing:
         chosen = min(failing, key=lambda f: f.p)
-        outcome, tail = Outcome.FAIL, f", {_p(chosen.p)}{_season_note(chosen)}."
+        outcome, tail = Outcome.FAIL, f" ({chosen.test}, {_p(chosen.p)}){_season_note(chosen)}."
     elif suspect:
         chosen = min(suspect, key=lambda f: f.p)
         outcome = Outcome.INCONCLUSIVE
