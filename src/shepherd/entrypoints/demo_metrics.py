@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 _VERSION = re.compile(r'version="([^"]*)"')
-REQUESTS_PER_SECOND = 40.0
+REQUESTS_PER_SECOND = 200.0
 
 
 class DemoMetrics:
