@@ -99,9 +99,17 @@ def test_watch_is_inserted_then_updated(uow_factory: SqlUnitOfWorkFactory, clock
 def test_migration_0005_packs_existing_points_and_back(empty_database: Engine, clock: FakeClock) -> None:
     migrate.upgrade(empty_database, "0004")
     uow_factory = SqlUnitOfWorkFactory(session_factory(empty_database))
-    with uow_factory() as uow:
-        deploy_id = uow.deploys.add(new_deploy(clock)).id
-        uow.commit()
+    # The schema of 0004, not today's tables: the deploy goes in as SQL.
+    at = clock().replace(tzinfo=None)
+    with empty_database.begin() as conn:
+        deploy_id = conn.execute(
+            text(
+                "INSERT INTO deploys (service, environment, sha, status, source, started_at, created_at, "
+                "updated_at, attribution_state, attribution_notes) VALUES ('api', 'production', :sha, "
+                "'started', 'api', :at, :at, :at, 'pending', '[]') RETURNING id"
+            ),
+            {"sha": "a" * 40, "at": at},
+        ).scalar_one()
     insert = text(
         "INSERT INTO check_results (deploy_id, name, outcome, reason, test, critical, details, mode, "
         "baseline_points, candidate_points, judged_at) VALUES (:d, 'error ratio', 'pass', 'fine', 'u', "

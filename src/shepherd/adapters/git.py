@@ -15,6 +15,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -103,6 +104,25 @@ class LogParser:
         )
 
 
+_REVERT_SUBJECT = re.compile(r'^(Revert|Reapply) "|^revert', re.I)
+_REVERTS = re.compile(r"This reverts commit ([0-9a-fA-F]{7,40})")
+
+
+def looks_like_revert(subject: str) -> bool:
+    return bool(_REVERT_SUBJECT.match(subject))
+
+
+def parse_reverts(output: str) -> dict[str, tuple[str, ...]]:
+    """`git show -s --format=%x1e%H%x1f%B` output → the shas each commit's message says it reverts."""
+    found: dict[str, tuple[str, ...]] = {}
+    for record in output.split("\x1e"):
+        sha, _, body = record.partition("\x1f")
+        shas = tuple(dict.fromkeys(m.lower() for m in _REVERTS.findall(body)))
+        if sha.strip() and shas:
+            found[sha.strip()] = shas
+    return found
+
+
 def parse_log(output: str) -> list[RawCommit]:
     parser = LogParser()
     parser.feed(output)
@@ -159,7 +179,20 @@ class GitRepository:
             f"--format={LOG_FORMAT}",
             *revs,
         ]
-        return self._stream_log(argv)
+        return self._with_reverts(self._stream_log(argv))
+
+    def _with_reverts(self, commits: list[RawCommit]) -> list[RawCommit]:
+        """Which commits each revert names ("This reverts commit <sha>." in its message).
+
+        Only the body says, and bodies are not in the log's format (they would double what git
+        writes for every range): the few commits whose subject reads like a revert are asked again.
+        """
+        candidates = [c.sha for c in commits if looks_like_revert(c.subject)]
+        if not candidates:
+            return commits
+        out = self._git("show", "-s", "--format=%x1e%H%x1f%B", *candidates).stdout
+        reverts = parse_reverts(out)
+        return [replace(c, reverts=reverts.get(c.sha, ())) if c.sha in reverts else c for c in commits]
 
     def _stream_log(self, argv: list[str]) -> list[RawCommit]:
         """Run git log and parse its output while it is being written."""

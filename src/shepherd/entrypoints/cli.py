@@ -10,7 +10,7 @@ import typer
 
 from shepherd.adapters.config_file import ConfigError, load_config
 from shepherd.domain.text import plural
-from shepherd.entrypoints import cli_deploy, cli_gate, cli_jobs, cli_judge, cli_rollback, demo
+from shepherd.entrypoints import cli_deploy, cli_dora, cli_gate, cli_jobs, cli_judge, cli_rollback, demo
 from shepherd.entrypoints.cli_common import (
     ConfigOpt,
     build,
@@ -125,6 +125,7 @@ cli_gate.register(app)
 cli_rollback.register(app)
 cli_judge.register(app)
 cli_jobs.register(app)
+cli_dora.register(app)
 register_incident(app)
 demo.register(app)
 

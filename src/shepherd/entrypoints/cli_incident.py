@@ -1,7 +1,8 @@
-"""`shepherd incident list|show|export`: incidents read straight from the database."""
+"""`shepherd incident list|show|export|link`: incidents straight from the database."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -11,6 +12,8 @@ from rich.table import Table
 
 from shepherd.domain.incidents import IncidentStory, detection, impact_window, render_markdown, timeline
 from shepherd.entrypoints.cli_common import ConfigOpt, build, err, fail, load_settings, out
+from shepherd.services.errors import NotFound
+from shepherd.services.incidents import link_cause
 from shepherd.services.queries.incidents import load_story
 
 if TYPE_CHECKING:
@@ -109,6 +112,25 @@ def export(
     except OSError as exc:
         fail(f"cannot write {output}: {exc}")
     err.print(f"postmortem draft of incident #{incident_id} written to {output}", highlight=False)
+
+
+@incident_app.command("link")
+def link(
+    incident_id: Annotated[int, typer.Argument(help="the incident's id")],
+    deploy_id: Annotated[int, typer.Argument(help="the deploy that caused it")],
+    by: Annotated[str, typer.Option(help="who says so (default: $USER)")] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Name the deploy that caused an incident; delivery metrics count it as failed."""
+    shepherd = build(load_settings(config))
+    who = by or os.environ.get("USER") or "someone at a terminal"
+    try:
+        link_cause(
+            incident_id, deploy_id=deploy_id, by=who, uow_factory=shepherd.uow_factory, clock=shepherd.clock
+        )
+    except NotFound as exc:
+        fail(str(exc))
+    out.print(f"incident #{incident_id}: caused by deploy #{deploy_id} (said by {who})")
 
 
 def _story(shepherd: Shepherd, incident_id: int) -> IncidentStory:

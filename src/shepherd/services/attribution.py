@@ -39,6 +39,7 @@ class _Range:
     head: str
     notes: tuple[str, ...]
     empty: bool = False
+    rollback: bool = False  # head is already part of the base: the deploy goes back in history
 
 
 def attribute_changes(ctx: JobContext, deps: AttributionDeps) -> None:
@@ -78,7 +79,7 @@ def attribute_changes(ctx: JobContext, deps: AttributionDeps) -> None:
             raise  # the remote may come back: retried with backoff
         _record_failure(ctx, deploy, str(exc))
         return
-    _record(ctx, deploy, changeset)
+    _record(ctx, deploy, changeset, rollback=span.rollback)
 
 
 def _find_range(source: ChangeSource, deploy: Deploy, last_sha: str | None) -> _Range:
@@ -105,7 +106,7 @@ def _find_range(source: ChangeSource, deploy: Deploy, last_sha: str | None) -> _
             f"{head[:12]} is already part of the previous deploy {base[:12]} "
             "(a rollback or an older build): no new changes."
         )
-        return _Range(base, head, (note,), empty=True)
+        return _Range(base, head, (note,), empty=True, rollback=True)
     if not source.is_ancestor(base, head):
         merge_base = source.merge_base(base, head)
         if merge_base is None:
@@ -141,7 +142,7 @@ def _pr_mergers(
     return found, notes
 
 
-def _record(ctx: JobContext, deploy: Deploy, changeset: Changeset) -> None:
+def _record(ctx: JobContext, deploy: Deploy, changeset: Changeset, *, rollback: bool) -> None:
     notes = list(changeset.notes)
     if changeset.total_changes > len(changeset.changes):
         notes.append(
@@ -163,6 +164,7 @@ def _record(ctx: JobContext, deploy: Deploy, changeset: Changeset) -> None:
         total_changes=changeset.total_changes,
         skipped_changes=changeset.skipped_outside_paths,
         sha=changeset.head_sha,  # the full sha, however short the one reported
+        rollback=rollback,
     )
 
 
@@ -179,7 +181,8 @@ def _finish(ctx: JobContext, deploy: Deploy, changeset: Changeset | None, **chan
         current = uow.deploys.get(deploy.id)
         assert current is not None  # the job holds no lock, but deploys are never deleted
         uow.deploys.save(replace(current, **changes, updated_at=ctx.now()))
-        uow.jobs.enqueue(sync_job(deploy.id), now=ctx.now())  # now everyone can be told
+        if not current.backfill:  # history is recorded, not announced
+            uow.jobs.enqueue(sync_job(deploy.id), now=ctx.now())  # now everyone can be told
 
 
 def register_jobs(registry: HandlerRegistry, deps: AttributionDeps) -> None:

@@ -29,6 +29,7 @@ class StartDeploy:
     url: str | None = None
     idempotency_key: str | None = None
     started_at: datetime | None = None
+    backfill: bool = False  # history: recorded and attributed; no message, watch, reminder or page
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ def validate_start(command: StartDeploy, config: ShepherdConfig) -> None:
         value = getattr(command, field)
         if value is not None and not SHA_RE.match(value):
             raise Invalid(f"{field} must be 7 to 40 hex characters, got {value!r}", details={"field": field})
+    if command.started_at is not None and command.started_at.tzinfo is None:
+        raise Invalid(
+            "started_at needs a time zone (e.g. 2026-11-02T14:05:00Z)", details={"field": "started_at"}
+        )
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class ReachedStatus:
     stage: str | None = None
     message: str | None = None
     idempotency_key: str | None = None
+    occurred_at: datetime | None = None
 
 
 def record_deploy_start(
@@ -135,6 +141,7 @@ def _event_of(deploy_id: int, source: str, reached: ReachedStatus) -> ReportDepl
         stage=reached.stage,
         message=reached.message,
         idempotency_key=reached.idempotency_key,
+        occurred_at=reached.occurred_at,
     )
 
 
@@ -169,6 +176,7 @@ def _insert_deploy(uow: UnitOfWork, command: StartDeploy, now: datetime) -> Depl
             started_at=started_at,
             created_at=now,
             updated_at=now,
+            backfill=command.backfill,
         )
     )
     assert deploy.id is not None
@@ -182,7 +190,8 @@ def _insert_deploy(uow: UnitOfWork, command: StartDeploy, now: datetime) -> Depl
             applied=True,
         )
     )
-    uow.jobs.enqueue(watch_job(deploy.id), now=now)  # the watch starts with the deploy
+    if not command.backfill:
+        uow.jobs.enqueue(watch_job(deploy.id), now=now)  # the watch starts with the deploy
     uow.jobs.enqueue(
         NewJob(
             kind=JobKind.ATTRIBUTE,
@@ -221,7 +230,7 @@ def _report(uow: UnitOfWork, command: ReportDeployEvent, now: datetime) -> tuple
     if deploy is None:
         raise NotFound(f"no deploy with id {command.deploy_id}")
     deploy, event = apply_event(uow, deploy, command, now)
-    if event.applied:  # every message of the deploy shows the new state
+    if event.applied and not deploy.backfill:  # every message of the deploy shows the new state
         uow.jobs.enqueue(sync_job(deploy_id=command.deploy_id), now=now)
     return deploy, event, True
 

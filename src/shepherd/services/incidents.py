@@ -80,3 +80,27 @@ def resolve_by_hand(
             raise NotFound(f"no incident with id {incident_id}")
         incident = resolve(uow, incident=incident, now=clock(), resolution=resolution or MANUAL_RESOLUTION)
     return incident
+
+
+def link_cause(
+    incident_id: int, *, deploy_id: int, by: str, uow_factory: UnitOfWorkFactory, clock: Clock
+) -> Incident:
+    """A person names the deploy that caused the incident (the suspect, or another one).
+
+    The delivery metrics count that deploy as failed (docs/delivery.md). Linking again replaces
+    the cause; the timeline keeps both.
+    """
+    with uow_factory() as uow:
+        incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise NotFound(f"no incident with id {incident_id}")
+        deploy = uow.deploys.get(deploy_id)
+        if deploy is None:
+            raise NotFound(f"no deploy with id {deploy_id}")
+        now = clock()
+        incident.cause_deploy_id, incident.cause_by, incident.cause_at = deploy_id, by, now
+        uow.incidents.save(incident)
+        what = f"deploy #{deploy_id} ({deploy.service} {deploy.sha[:7]})"
+        text = f"{by} named {what} the cause of incident #{incident_id}"
+        note(uow, incident.deploy_id, now, "cause", text, cause_deploy_id=deploy_id)
+    return incident

@@ -9,6 +9,7 @@ from typing import Any, Protocol, Self
 
 from shepherd.domain.alerts import Alert, Incident, Page, PageEvent, Rollback, StoredAlert
 from shepherd.domain.circuits import Circuit
+from shepherd.domain.delivery import DeployRecord
 from shepherd.domain.deploys import (
     Change,
     Changeset,
@@ -146,6 +147,13 @@ class IncidentRepository(Protocol):
     def rollbacks(self, deploy_id: int) -> list[Rollback]: ...
 
 
+class DeliveryHistory(Protocol):
+    def history(self, *, services: Sequence[str], environment: str, since: datetime) -> list[DeployRecord]:
+        """Every deploy of `services` to `environment` started at or after `since`, with its changes,
+        watch verdict and incident causes (domain/delivery)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: leaving `with` normally commits it, leaving by an exception writes nothing.
 
@@ -166,6 +174,8 @@ class UnitOfWork(Protocol):
     def incidents(self) -> IncidentRepository: ...
     @property
     def circuits(self) -> CircuitRepository: ...
+    @property
+    def delivery(self) -> DeliveryHistory: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Self
 
 from tests.support.memory.alerts import FakeAlertRepository, FakeIncidentRepository
 from tests.support.memory.circuits import FakeCircuitRepository
+from tests.support.memory.delivery import FakeDeliveryRepository
 from tests.support.memory.deploys import FakeDeployRepository, FakeNotificationRepository, FakeWatchRepository
 from tests.support.memory.jobs import FakeJobQueue
 from tests.support.memory.tables import Sequences, Tables, merge
@@ -44,6 +45,7 @@ class FakeUnitOfWork:
     alerts: FakeAlertRepository
     incidents: FakeIncidentRepository
     circuits: FakeCircuitRepository
+    delivery: FakeDeliveryRepository
 
     def __init__(self, store: Tables, ids: Sequences) -> None:
         self._store, self._ids = store, ids
@@ -85,6 +87,7 @@ class FakeUnitOfWork:
         self.alerts = FakeAlertRepository(tables, ids)
         self.incidents = FakeIncidentRepository(tables, ids)
         self.circuits = FakeCircuitRepository(tables)
+        self.delivery = FakeDeliveryRepository(tables)
 
 
 class FakeUnitOfWorkFactory:
@@ -116,5 +119,6 @@ if TYPE_CHECKING:  # mypy holds every fake to the Protocol it stands in for
     _alerts: ports.AlertRepository = FakeAlertRepository(_tables, _ids)
     _incidents: ports.IncidentRepository = FakeIncidentRepository(_tables, _ids)
     _circuits: ports.CircuitRepository = FakeCircuitRepository(_tables)
+    _delivery: ports.DeliveryHistory = FakeDeliveryRepository(_tables)
     _uow: ports.UnitOfWork = FakeUnitOfWork(_tables, _ids)
     _factory: ports.UnitOfWorkFactory = FakeUnitOfWorkFactory()

@@ -196,6 +196,7 @@ def _change_row(deploy_id: int, position: int, change: Change) -> ChangeRow:
         committed_at=change.committed_at,
         files=list(change.files),
         path_rules=list(change.path_rules),
+        reverts=list(change.reverts),
     )
 
 
@@ -212,6 +213,7 @@ def _change(row: ChangeRow) -> Change:
         committed_at=row.committed_at,
         files=tuple(row.files),
         path_rules=tuple(row.path_rules),
+        reverts=tuple(row.reverts or ()),
     )
 
 

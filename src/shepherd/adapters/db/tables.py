@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -92,8 +93,13 @@ class DeployRow(Base):
     total_commits: Mapped[int | None] = mapped_column(Integer)
     total_changes: Mapped[int | None] = mapped_column(Integer)
     skipped_changes: Mapped[int | None] = mapped_column(Integer)
+    rollback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    backfill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    __table_args__ = (Index(None, "service", "environment", "status", "started_at"),)
+    __table_args__ = (
+        Index(None, "service", "environment", "status", "started_at"),
+        Index(None, "service", "environment", "started_at"),
+    )
 
 
 class DeployEventRow(Base):
@@ -129,6 +135,7 @@ class ChangeRow(Base):
     committed_at: Mapped[datetime]
     files: Mapped[list[Any]] = mapped_column(JSON)
     path_rules: Mapped[list[Any]] = mapped_column(JSON)
+    reverts: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
 
     __table_args__ = (UniqueConstraint("deploy_id", "sha"), Index(None, "deploy_id", "position"))
 
@@ -304,6 +311,11 @@ class IncidentRow(Base):
     state: Mapped[str] = mapped_column(String(20))
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(Text)
+    cause_deploy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deploys.id", ondelete="SET NULL"), index=True
+    )
+    cause_by: Mapped[str | None] = mapped_column(String(255))
+    cause_at: Mapped[datetime | None]
 
 
 class PageRow(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shepherd.adapters.db.alerts import SqlAlertRepository
 from shepherd.adapters.db.circuits import SqlCircuitRepository
+from shepherd.adapters.db.delivery import SqlDeliveryRepository
 from shepherd.adapters.db.incidents import SqlIncidentRepository
 from shepherd.adapters.db.jobs import SqlJobQueue
 from shepherd.adapters.db.notifications import SqlNotificationRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     alerts: SqlAlertRepository
     incidents: SqlIncidentRepository
     circuits: SqlCircuitRepository
+    delivery: SqlDeliveryRepository
 
     def __init__(
         self,
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(self.session)
         self.incidents = SqlIncidentRepository(self.session)
         self.circuits = SqlCircuitRepository(self.session)
+        self.delivery = SqlDeliveryRepository(self.session)
         return self
 
     def __exit__(

@@ -64,6 +64,9 @@ class Incident:
     resolved_at: datetime | None = None
     resolution: str | None = None
     id: int | None = None
+    cause_deploy_id: int | None = None  # the deploy a person confirmed as the cause, or linked
+    cause_by: str | None = None
+    cause_at: datetime | None = None
 
 
 class RollbackState(StrEnum):

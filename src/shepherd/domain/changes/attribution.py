@@ -175,6 +175,7 @@ def _change(
         merger=merger,
         merge_sha=pr.merge_sha,
         path_rules=matched,
+        reverts=commit.reverts,
     )
 
 

@@ -252,14 +252,26 @@ class Person(_Strict):
         return value
 
 
+class Team(_Strict):
+    """A team: the services it owns (its delivery metrics are theirs together) and its people."""
+
+    name: str = Field(min_length=1, max_length=100)
+    services: list[str] = Field(default=[], description="names of services in this file")
+    members: list[str] = Field(default=[], description="names of people in this file")
+
+
 class ShepherdConfig(_Strict):
     services: list[Service] = []
     people: list[Person] = []
+    teams: list[Team] = []
     policies: Policies = Policies()
     alerts: AlertsConfig = AlertsConfig()
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
+
+    def team(self, name: str) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
 
     def services_for_github_repo(self, full_name: str) -> list[Service]:
         wanted = full_name.lower()
@@ -332,6 +344,19 @@ def reference_problems(config: ShepherdConfig) -> list[Problem]:
         if service.rollback is not None:
             problems += _owner_problems(service.rollback.allowed, names, (*base, "rollback", "allowed"))
         problems += _dependency_problems(config, service, base)
+    return problems + _team_problems(config, names)
+
+
+def _team_problems(config: ShepherdConfig, people: set[str]) -> list[Problem]:
+    known = {s.name for s in config.services}
+    problems = _duplicates([t.name for t in config.teams], "teams", "team name")
+    for i, team in enumerate(config.teams):
+        problems += [
+            Problem(location=("teams", i, "services", k), message=f"unknown service {name!r}")
+            for k, name in enumerate(team.services)
+            if name not in known
+        ]
+        problems += _owner_problems(team.members, people, ("teams", i, "members"))
     return problems
 
 

@@ -62,6 +62,7 @@ class RawCommit:
     subject: str
     coauthors: tuple[Identity, ...] = ()
     files: tuple[str, ...] = ()
+    reverts: tuple[str, ...] = ()  # the shas its message says it reverts ("This reverts commit …")
 
     @property
     def is_merge(self) -> bool:
@@ -93,6 +94,7 @@ class Change:
     merger: PersonRef | None = None
     merge_sha: str | None = None
     path_rules: tuple[str, ...] = ()
+    reverts: tuple[str, ...] = ()  # shas of earlier commits this one reverts
 
     @property
     def authors(self) -> tuple[PersonRef, ...]:
@@ -153,6 +155,8 @@ class Deploy:
     total_commits: int | None = None
     total_changes: int | None = None
     skipped_changes: int | None = None
+    rollback: bool = False  # its sha is already part of the deploy it replaced (a rollback, an older build)
+    backfill: bool = False  # recorded from history: attributed, but nobody is told and nothing watched
 
 
 @dataclass(frozen=True)

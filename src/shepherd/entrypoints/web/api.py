@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from shepherd.domain.deploys import DeployStatus
 from shepherd.domain.ids import MAX_ID
@@ -18,6 +18,7 @@ from shepherd.services.deploys import (
     record_deploy_event,
     record_deploy_start,
 )
+from shepherd.services.errors import Invalid
 from shepherd.services.queries.deploys import deploy_detail, deploy_list
 from shepherd.services.queries.views import deploy_summary, event_view, job_view
 
@@ -48,6 +49,13 @@ class DeployIn(BaseModel):
     percent: StrictInt | None = Field(default=None, ge=0, le=100)  # true is not 1
     stage: str | None = Field(default=None, max_length=100)
     message: str | None = Field(default=None, max_length=2000)
+    started_at: AwareDatetime | None = Field(default=None, description="when it started (default: now)")
+    finished_at: AwareDatetime | None = Field(
+        default=None, description="with a final status: when it reached it (default: now)"
+    )
+    backfill: bool = Field(
+        default=False, description="history: recorded and attributed, but no message, watch or page"
+    )
 
 
 class EventIn(BaseModel):
@@ -57,14 +65,18 @@ class EventIn(BaseModel):
     stage: str | None = Field(default=None, max_length=100)
     message: str | None = Field(default=None, max_length=2000)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    at: AwareDatetime | None = Field(default=None, description="when it happened (default: now)")
 
 
 @router.post("/deploys", status_code=201)
 def start_deploy(
     _auth: WriteAccess, body: DeployIn, shepherd: ShepherdDep, response: Response
 ) -> dict[str, Any]:
+    _check_times(body)
     key = f"api:{body.idempotency_key}" if body.idempotency_key else None
-    start = body.model_dump(exclude={"status", "percent", "stage", "message", "idempotency_key"})
+    start = body.model_dump(
+        exclude={"status", "percent", "stage", "message", "idempotency_key", "finished_at"}
+    )
     deploy, created = record_deploy_start(
         StartDeploy(**start, idempotency_key=key, source="api"),
         uow_factory=shepherd.uow_factory,
@@ -76,11 +88,24 @@ def start_deploy(
             stage=body.stage,
             message=body.message,
             idempotency_key=f"{key}:{body.status}:{body.percent}:{body.stage}" if key else None,
+            occurred_at=body.finished_at,
         ),
     )
     if not created:
         response.status_code = 200
     return {**deploy_summary(deploy, shepherd.settings.public_url), "created": created}
+
+
+def _check_times(body: DeployIn) -> None:
+    if body.finished_at is None:
+        return
+    if body.status in ("started", "progressing"):
+        raise Invalid(
+            "finished_at needs a final status (succeeded, failed or rolled_back)",
+            details={"field": "finished_at"},
+        )
+    if body.started_at is not None and body.finished_at < body.started_at:
+        raise Invalid("finished_at is before started_at", details={"field": "finished_at"})
 
 
 @router.post("/deploys/{deploy_id}/events", status_code=201)
@@ -96,6 +121,7 @@ def deploy_event(
             stage=body.stage,
             message=body.message,
             idempotency_key=key,
+            occurred_at=body.at,
         ),
         uow_factory=shepherd.uow_factory,
         clock=shepherd.clock,

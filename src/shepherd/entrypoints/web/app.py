@@ -23,6 +23,7 @@ from shepherd.entrypoints.web import (
     slack_routes,
     webhooks,
 )
+from shepherd.entrypoints.web.delivery_routes import router as delivery_router
 from shepherd.entrypoints.web.errors import BodyLimit, install_error_handlers
 from shepherd.entrypoints.web.incident_routes import router as incident_router
 from shepherd.services.worker import Worker
@@ -60,6 +61,7 @@ def create_app(shepherd: Shepherd, *, insecure_dev: bool = False, embedded_worke
     app.include_router(api.router)
     app.include_router(rollback_routes.router)
     app.include_router(incident_router)
+    app.include_router(delivery_router)
     app.include_router(webhooks.router)
     app.include_router(alert_routes.router)
     app.include_router(slack_routes.router)

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from shepherd.domain.ids import MAX_ID
 from shepherd.domain.incidents import render_markdown
 from shepherd.entrypoints.web.auth import ReadAccess, WriteAccess
 from shepherd.entrypoints.web.deps import Id, ShepherdDep
-from shepherd.services.incidents import resolve_by_hand
+from shepherd.services.incidents import link_cause, resolve_by_hand
 from shepherd.services.queries.incidents import incident_json, incident_list, incident_story
 
 router = APIRouter(prefix="/api/v1")
@@ -64,6 +65,28 @@ def resolve_incident(
     resolve_by_hand(
         incident_id,
         resolution=body.resolution if body else None,
+        uow_factory=shepherd.uow_factory,
+        clock=shepherd.clock,
+    )
+    story = incident_story(uow_factory=shepherd.uow_factory, incident_id=incident_id)
+    return incident_json(story, now=shepherd.clock())
+
+
+class CauseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deploy_id: int = Field(ge=1, le=MAX_ID, description="the deploy that caused it")
+    by: str = Field(min_length=1, max_length=255, description="who says so")
+
+
+@router.post("/incidents/{incident_id}/cause")
+def incident_cause(
+    _auth: WriteAccess, incident_id: Id, body: CauseIn, shepherd: ShepherdDep
+) -> dict[str, Any]:
+    """Name the deploy that caused the incident: it counts as a failed deploy (docs/delivery.md)."""
+    link_cause(
+        incident_id,
+        deploy_id=body.deploy_id,
+        by=body.by,
         uow_factory=shepherd.uow_factory,
         clock=shepherd.clock,
     )

@@ -69,7 +69,14 @@ def incident_summary(incident: Incident) -> dict[str, Any]:
         "opened_at": iso(incident.opened_at),
         "resolved_at": iso(incident.resolved_at),
         "resolution": incident.resolution,
+        "cause": _cause(incident),
     }
+
+
+def _cause(incident: Incident) -> dict[str, Any] | None:
+    if incident.cause_deploy_id is None:
+        return None
+    return {"deploy_id": incident.cause_deploy_id, "by": incident.cause_by, "at": iso(incident.cause_at)}
 
 
 def incident_json(story: IncidentStory, *, now: datetime) -> dict[str, Any]:

@@ -1,0 +1,38 @@
+"""Delivery metrics (the DORA keys) from deploys, changes, watches and incidents. Pure."""
+
+from shepherd.domain.delivery.bands import (
+    Band,
+    failure_rate_band,
+    frequency_band,
+    lead_time_band,
+    recovery_band,
+)
+from shepherd.domain.delivery.metrics import Delivery, Recovery, Spread, delivery
+from shepherd.domain.delivery.records import (
+    FINAL,
+    REACHED,
+    REVERT_WINDOW,
+    ChangeRecord,
+    DeployRecord,
+    Failure,
+    FailureRule,
+)
+
+__all__ = [
+    "FINAL",
+    "REACHED",
+    "REVERT_WINDOW",
+    "Band",
+    "ChangeRecord",
+    "Delivery",
+    "DeployRecord",
+    "Failure",
+    "FailureRule",
+    "Recovery",
+    "Spread",
+    "delivery",
+    "failure_rate_band",
+    "frequency_band",
+    "lead_time_band",
+    "recovery_band",
+]

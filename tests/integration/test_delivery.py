@@ -1,0 +1,180 @@
+"""Delivery metrics end to end: backfilled deploys of a real git history, attributed, then measured.
+
+A revert made with `git revert` is found in its message; a deploy of an older sha is a rollback
+(by ancestry); an incident linked by a person fails the deploy it names. SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from shepherd.adapters.config_file import parse_config
+from shepherd.domain.config import ShepherdConfig
+from shepherd.domain.jobs import JobKind
+from tests.support.git_repo import ANA, BRUNO, GitRepo
+from tests.support.world import AUTH, World
+
+DAY0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def _repo(path: Path) -> dict[str, str]:
+    path.mkdir(parents=True)
+    repo = GitRepo(path)
+    repo.git("init", "-q", "-b", "main")
+    shas = {"v1": repo.commit("Start the shop", {"app.py": "# shop"}, who=ANA)}
+    shas["v2"] = repo.commit("Faster checkout", {"checkout.py": "fast = True"}, who=BRUNO)
+    shas["v3"] = repo.commit("Bigger buttons", {"buttons.py": "big = True"}, who=ANA)
+    repo.git("revert", "--no-edit", shas["v2"], who=BRUNO)
+    shas["v4"] = repo.git("rev-parse", "HEAD")
+    return shas
+
+
+def _config(repo: Path) -> ShepherdConfig:
+    return parse_config(
+        f"""
+people:
+  - {{name: Ana Lima, emails: [ana@example.com]}}
+  - {{name: Bruno Costa, emails: [bruno@example.com]}}
+services:
+  - name: shop
+    repository: {repo}
+teams:
+  - {{name: web, services: [shop], members: [Ana Lima]}}
+"""
+    )
+
+
+def _backfill(world: World, sha: str, at: timedelta, status: str = "succeeded", **extra: Any) -> int:
+    start = DAY0 + at
+    body = {
+        "service": "shop",
+        "environment": "production",
+        "sha": sha,
+        "started_at": start.isoformat(),
+        "finished_at": (start + timedelta(minutes=10)).isoformat(),
+        "status": status,
+        "backfill": True,
+        **extra,
+    }
+    response = world.client.post("/api/v1/deploys", json=body, headers=AUTH)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+@pytest.fixture
+def history(make_world: Callable[..., World], tmp_path: Path) -> tuple[World, dict[str, int]]:
+    shas = _repo(tmp_path / "shop")
+    world = make_world(_config(tmp_path / "shop"))
+    world.clock.now = DAY0 + timedelta(days=10)  # the history is backfilled, days later
+    ids = {
+        "v1": _backfill(world, shas["v1"], timedelta(hours=1)),
+        "v2": _backfill(world, shas["v2"], timedelta(hours=5)),
+        "v3": _backfill(world, shas["v3"], timedelta(days=1)),
+        "v4": _backfill(world, shas["v4"], timedelta(days=1, hours=3)),  # reverts v2's change: 22 h later
+        "back": _backfill(world, shas["v3"], timedelta(days=2)),  # v3 again after v4: a rollback
+    }
+    world.run_jobs()
+    return world, ids
+
+
+def test_backfilled_deploys_are_attributed_but_nobody_is_told_or_watched(
+    history: tuple[World, dict[str, int]],
+) -> None:
+    world, ids = history
+    with world.shepherd.uow_factory() as uow:
+        kinds = {job.kind for job in uow.jobs.query(limit=100)}
+        deploy = uow.deploys.get(ids["v2"])
+        assert deploy is not None and deploy.backfill and deploy.total_changes == 1
+    assert JobKind.ATTRIBUTE in kinds
+    assert not kinds & {JobKind.WATCH, JobKind.SYNC_MESSAGES}
+
+
+def test_the_keys_from_a_real_history(history: tuple[World, dict[str, int]]) -> None:
+    world, ids = history
+    r = world.client.get("/api/v1/delivery", params={"service": "shop", "since": "2026-11-02"}).json()
+    assert r["deploys"] == 5 and r["deploy_days"] == 3
+    failed = {f["id"]: f["rule"] for f in r["failed_deploys"]}
+    assert failed == {ids["v2"]: "reverted"}
+    assert r["change_failure_rate"] == {"rate": 0.2, "failed": 1, "deploys": 5, "band": "medium"}
+    assert r["rework_rate"]["rework"] == 2  # the revert's deploy and the rollback
+    # v2 recovered when v3 finished (the next good deploy): 19 h.
+    assert r["recovery_time"]["median_hours"] == pytest.approx(19.0)
+    assert r["lead_time"]["changes"] == 4  # v1, v2, v3 and the revert: one each
+    assert r["previous"]["deploys"] == 0
+
+
+def test_an_incident_linked_to_a_deploy_fails_it(history: tuple[World, dict[str, int]]) -> None:
+    world, ids = history
+    with world.shepherd.uow_factory() as uow:
+        deploy = uow.deploys.get(ids["v3"])
+        assert deploy is not None
+        from shepherd.services.incidents import open_incident
+
+        incident = open_incident(uow, deploy=deploy, trigger="page", title="checkout errors", now=DAY0)
+    linked = world.client.post(
+        f"/api/v1/incidents/{incident.id}/cause",
+        json={"deploy_id": ids["v3"], "by": "Ana Lima"},
+        headers=AUTH,
+    )
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["cause"]["deploy_id"] == ids["v3"]
+    r = world.client.get("/api/v1/delivery", params={"team": "web", "since": "2026-11-02"}).json()
+    assert {f["id"]: f["rule"] for f in r["failed_deploys"]}[ids["v3"]] == "incident"
+
+
+def test_the_cli_prints_the_keys_as_a_table_and_as_json(
+    history: tuple[World, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, _ = history
+    from shepherd.entrypoints import cli_common
+    from shepherd.entrypoints.cli import app
+
+    monkeypatch.setattr(cli_common, "build", lambda settings: world.shepherd)
+    monkeypatch.setattr("shepherd.entrypoints.cli_dora.build", lambda settings: world.shepherd)
+    args = ["dora", "--service", "shop", "--since", "2026-11-02"]
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"deploys": 5' in result.output
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "change failure rate" in table.output and "reverted by deploy" in table.output
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"service": "nope"}, "no service named 'nope'"),
+        ({"team": "nope"}, "no team named 'nope'"),
+        ({"since": "last tuesday"}, "since must be a date"),
+        ({"since": "2026-11-05", "until": "2026-11-01"}, "since must be before until"),
+        ({"service": "shop", "team": "web"}, "not both"),
+    ],
+)
+def test_bad_questions_get_a_clear_4xx(
+    history: tuple[World, dict[str, int]], params: dict[str, str], message: str
+) -> None:
+    world, _ = history
+    response = world.client.get("/api/v1/delivery", params=params)
+    assert 400 <= response.status_code < 500
+    assert message in response.text
+
+
+def test_a_backfilled_finish_before_its_start_is_refused(history: tuple[World, dict[str, int]]) -> None:
+    world, _ = history
+    body = {
+        "service": "shop",
+        "environment": "production",
+        "sha": "a" * 40,
+        "started_at": "2026-11-02T10:00:00Z",
+        "finished_at": "2026-11-02T09:00:00Z",
+        "status": "succeeded",
+        "backfill": True,
+    }
+    response = world.client.post("/api/v1/deploys", json=body, headers=AUTH)
+    assert response.status_code == 422 and "before started_at" in response.text
