@@ -6,6 +6,7 @@ A revert made with `git revert` is found in its message; a deploy of an older sh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -178,3 +179,74 @@ def test_a_backfilled_finish_before_its_start_is_refused(history: tuple[World, d
     }
     response = world.client.post("/api/v1/deploys", json=body, headers=AUTH)
     assert response.status_code == 422 and "before started_at" in response.text
+
+
+def _import(world: World, monkeypatch: pytest.MonkeyPatch, path: Path) -> Any:
+    from shepherd.entrypoints.cli import app
+
+    monkeypatch.setattr("shepherd.entrypoints.cli_deploys.build", lambda settings: world.shepherd)
+    return CliRunner().invoke(app, ["deploys", "import", str(path)])
+
+
+def test_importing_a_history_twice_records_it_once_and_attributes_it_at_once(
+    make_world: Callable[..., World], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shas = _repo(tmp_path / "shop")
+    world = make_world(_config(tmp_path / "shop"))
+    world.clock.now = DAY0 + timedelta(days=10)
+    rows = [
+        (shas["v3"], timedelta(days=1), "succeeded"),  # out of order in the file: sorted on import
+        (shas["v1"], timedelta(hours=1), "succeeded"),
+        (shas["v2"], timedelta(hours=5), "succeeded"),
+        (shas["v4"], timedelta(days=1, hours=3), "succeeded"),
+    ]
+    lines = [
+        {
+            "service": "shop",
+            "environment": "production",
+            "sha": sha,
+            "started_at": (DAY0 + at).isoformat(),
+            "finished_at": (DAY0 + at + timedelta(minutes=10)).isoformat(),
+            "status": status,
+        }
+        for sha, at, status in rows
+    ]
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    first = _import(world, monkeypatch, path)
+    assert first.exit_code == 0, first.output
+    assert "4 deploys imported" in first.output
+    again = _import(world, monkeypatch, path)
+    assert again.exit_code == 0 and "0 deploys imported, 4 already there" in again.output
+    # No worker ran: the import attributed them itself.
+    r = world.client.get("/api/v1/delivery", params={"service": "shop", "since": "2026-11-02"}).json()
+    assert r["deploys"] == 4 and r["lead_time"]["changes"] == 4
+    assert [f["rule"] for f in r["failed_deploys"]] == ["reverted"]
+
+
+def test_an_import_with_bad_lines_names_them_and_writes_nothing(
+    history: tuple[World, dict[str, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, _ = history
+    good = {"service": "shop", "environment": "production", "sha": "a" * 40}
+    lines = [
+        json.dumps({**good, "started_at": "2026-11-20T10:00:00Z", "status": "succeeded"}),
+        "{not json",
+        json.dumps({**good, "started_at": "2026-11-20T10:00:00", "status": "succeeded"}),  # no zone
+        json.dumps({**good, "service": "nope", "started_at": "2026-11-20T10:00:00Z", "status": "failed"}),
+    ]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines))
+    with world.shepherd.uow_factory() as uow:
+        before = len(uow.deploys.query(limit=500))
+    result = _import(world, monkeypatch, path)
+    assert result.exit_code == 1
+    for expected in (
+        "3 bad line(s), nothing imported",
+        "line 2: not JSON",
+        "line 3: started_at",
+        "line 4: no service",
+    ):
+        assert expected in result.output
+    with world.shepherd.uow_factory() as uow:
+        assert len(uow.deploys.query(limit=500)) == before

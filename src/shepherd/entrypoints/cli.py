@@ -10,7 +10,16 @@ import typer
 
 from shepherd.adapters.config_file import ConfigError, load_config
 from shepherd.domain.text import plural
-from shepherd.entrypoints import cli_deploy, cli_dora, cli_gate, cli_jobs, cli_judge, cli_rollback, demo
+from shepherd.entrypoints import (
+    cli_deploy,
+    cli_deploys,
+    cli_dora,
+    cli_gate,
+    cli_jobs,
+    cli_judge,
+    cli_rollback,
+    demo,
+)
 from shepherd.entrypoints.cli_common import (
     ConfigOpt,
     build,
@@ -126,6 +135,7 @@ cli_rollback.register(app)
 cli_judge.register(app)
 cli_jobs.register(app)
 cli_dora.register(app)
+cli_deploys.register(app)
 register_incident(app)
 demo.register(app)
 

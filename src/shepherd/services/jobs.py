@@ -153,6 +153,11 @@ class JobRunner:
             jobs = uow.jobs.lease(now=self.clock(), seconds=self.lease_seconds, limit=limit)
         return jobs
 
+    def lease_job(self, job_id: int) -> Job | None:
+        with self.uow_factory() as uow:
+            job = uow.jobs.lease_job(job_id, now=self.clock(), seconds=self.lease_seconds)
+        return job
+
     def lease_next_in(self, uow: UnitOfWork, ctx: JobContext) -> Job | None:
         """The next due job, leased in the transaction settling `ctx`'s job, if its worker asked."""
         if not ctx.lease_next or ctx.leased is not None:

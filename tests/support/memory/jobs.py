@@ -96,6 +96,21 @@ class FakeJobQueue:
             leased.append(taken)
         return leased
 
+    def lease_job(self, job_id: int, *, now: datetime, seconds: float) -> Job | None:
+        job = self._t.jobs.get(job_id)
+        if job is None or job.state is not JobState.PENDING:
+            return None
+        if job.serial_key is not None and self._busy(job, now):
+            return None
+        return self._put(
+            job,
+            state=JobState.RUNNING,
+            lease_token=uuid.uuid4().hex,
+            leased_until=now + timedelta(seconds=seconds),
+            attempts=job.attempts + 1,
+            updated_at=now,
+        )
+
     def _due(self, now: datetime) -> list[Job]:
         due = [
             j

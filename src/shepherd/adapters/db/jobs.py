@@ -81,6 +81,7 @@ _TAKE = (  # unless a twin of its key is running: a fresh statement after the ke
     )
     .returning(*_T.c)
 )
+_TAKE_PENDING = _TAKE.where(_T.c.state == _PENDING)
 _GIVE_UP = (
     update(_T)
     .where(_T.c.id == bindparam("job_id"))
@@ -209,6 +210,17 @@ class SqlJobQueue:
                 keys.add(taken.serial_key)
             leased.append(_job(taken))
         return leased
+
+    def lease_job(self, job_id: int, *, now: datetime, seconds: float) -> Job | None:
+        """Lease one pending job by id, due or not: a command running the jobs it just queued."""
+        params = {
+            "job_id": job_id,
+            "token": uuid.uuid4().hex,
+            "until": now + timedelta(seconds=seconds),
+            "now": now,
+        }
+        taken = self._run(_TAKE_PENDING, params).first()
+        return _job(taken) if taken is not None else None
 
     def _candidates(self, now: datetime, limit: int) -> list[Row[Any]]:
         params = {"now": now, "limit": limit}
