@@ -1,5 +1,5 @@
 """`python -m bench [attribution] [api] [notify] [judge] [short-judge] [watch] [watch-latency] [storm]
-[outage]`: run benchmarks, print them, rewrite bench/RESULTS.md."""
+[outage] [delivery]`: run benchmarks, print them, rewrite bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bench import (
     alert_storm,
     api,
     attribution,
+    delivery,
     judge_quality,
     notify,
     outage,
@@ -33,6 +34,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], Section]] = {
     "watch-latency": lambda args: watch_latency.run(),
     "storm": lambda args: alert_storm.run(),
     "outage": lambda args: outage.run(outage=args.outage_seconds),
+    "delivery": lambda args: delivery.run(),
 }
 
 

@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 from shepherd.adapters.config_file import parse_config
 from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.jobs import JobKind
+from shepherd.entrypoints.cli import app
+from shepherd.services.incidents import open_incident
 from tests.support.git_repo import ANA, BRUNO, GitRepo
 from tests.support.world import AUTH, World
 
@@ -133,10 +135,7 @@ def test_the_cli_prints_the_keys_as_a_table_and_as_json(
     history: tuple[World, dict[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world, _ = history
-    from shepherd.entrypoints import cli_common
-    from shepherd.entrypoints.cli import app
 
-    monkeypatch.setattr(cli_common, "build", lambda settings: world.shepherd)
     monkeypatch.setattr("shepherd.entrypoints.cli_dora.build", lambda settings: world.shepherd)
     args = ["dora", "--service", "shop", "--since", "2026-11-02"]
     result = CliRunner().invoke(app, [*args, "--format", "json"])
@@ -182,7 +181,6 @@ def test_a_backfilled_finish_before_its_start_is_refused(history: tuple[World, d
 
 
 def _import(world: World, monkeypatch: pytest.MonkeyPatch, path: Path) -> Any:
-    from shepherd.entrypoints.cli import app
 
     monkeypatch.setattr("shepherd.entrypoints.cli_deploys.build", lambda settings: world.shepherd)
     return CliRunner().invoke(app, ["deploys", "import", str(path)])
@@ -250,3 +248,23 @@ def test_an_import_with_bad_lines_names_them_and_writes_nothing(
         assert expected in result.output
     with world.shepherd.uow_factory() as uow:
         assert len(uow.deploys.query(limit=500)) == before
+
+
+def test_shepherd_incident_link_names_the_cause_and_refuses_unknown_ids(
+    history: tuple[World, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, ids = history
+
+    with world.shepherd.uow_factory() as uow:
+        deploy = uow.deploys.get(ids["v1"])
+        assert deploy is not None
+        incident = open_incident(uow, deploy=deploy, trigger="page", title="errors", now=DAY0)
+    monkeypatch.setattr("shepherd.entrypoints.cli_incident.build", lambda settings: world.shepherd)
+    done = CliRunner().invoke(app, ["incident", "link", str(incident.id), str(ids["v1"]), "--by", "Ana Lima"])
+    assert done.exit_code == 0, done.output
+    assert f"caused by deploy #{ids['v1']}" in done.output
+    with world.shepherd.uow_factory() as uow:
+        linked = uow.incidents.get(incident.id or 0)
+    assert linked is not None and (linked.cause_deploy_id, linked.cause_by) == (ids["v1"], "Ana Lima")
+    missing = CliRunner().invoke(app, ["incident", "link", str(incident.id), "99999"])
+    assert missing.exit_code == 1 and "no deploy with id 99999" in missing.output

@@ -7,7 +7,7 @@ from shepherd.domain.delivery.bands import (
     lead_time_band,
     recovery_band,
 )
-from shepherd.domain.delivery.metrics import Delivery, Recovery, Spread, delivery
+from shepherd.domain.delivery.metrics import Delivery, History, Recovery, Spread, analyse, delivery
 from shepherd.domain.delivery.records import (
     FINAL,
     REACHED,
@@ -28,8 +28,10 @@ __all__ = [
     "DeployRecord",
     "Failure",
     "FailureRule",
+    "History",
     "Recovery",
     "Spread",
+    "analyse",
     "delivery",
     "failure_rate_band",
     "frequency_band",

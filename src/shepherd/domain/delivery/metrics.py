@@ -94,26 +94,51 @@ class Delivery:
         return sum(r.recovered_by is None for r in self.recoveries)
 
 
+@dataclass(frozen=True)
+class History:
+    """A history analysed once: each service and environment's deploys in order, which deploys
+    failed (and why), and which fixed another by a revert. Any period of it is then cheap."""
+
+    timeline: dict[tuple[str, str], list[DeployRecord]]
+    failed: dict[int, Failure]
+    fixes: frozenset[int]
+    position: dict[int, int]  # a deploy's index in its timeline
+
+
+def analyse(history: Iterable[DeployRecord], *, revert_window: timedelta = REVERT_WINDOW) -> History:
+    """`history` holds every deploy of the services and environments asked about that can matter:
+    those of the periods asked, and those after them (a revert within the window, the deploy that
+    recovered a failure). Duplicates (the same idempotency key) count once."""
+    timeline = _timelines(_unique(history))
+    failed: dict[int, Failure] = {}
+    fixes: set[int] = set()
+    position: dict[int, int] = {}
+    for line in timeline.values():
+        reverts = _reverts_index(line)
+        for i, d in enumerate(line):
+            position[d.id] = i
+            fix = _reverted_by(d, reverts, i, revert_window) if reverts else None
+            if fix is not None:
+                fixes.add(fix.id)
+            failure = _failure(d, fix)
+            if failure is not None:
+                failed[d.id] = failure
+    return History(timeline, failed, frozenset(fixes), position)
+
+
 def delivery(
-    history: Iterable[DeployRecord],
+    history: Iterable[DeployRecord] | History,
     *,
     since: datetime,
     until: datetime,
     revert_window: timedelta = REVERT_WINDOW,
 ) -> Delivery:
-    """The keys for the deploys of `history` that started in [since, until).
-
-    `history` holds every deploy of the services and environments asked about that can matter:
-    those of the period, and those after it (a revert within the window, the deploy that
-    recovered a failure). Duplicates (the same idempotency key) count once.
-    """
-    timeline = _timelines(_unique(history))
-    failed = {f.deploy.id: f for f in _failures(timeline, revert_window)}
-    period = [d for line in timeline.values() for d in line if d.final and since <= d.started_at < until]
+    """The keys for the deploys of `history` that started in [since, until)."""
+    h = history if isinstance(history, History) else analyse(history, revert_window=revert_window)
+    period = [d for line in h.timeline.values() for d in line if d.final and since <= d.started_at < until]
     period.sort(key=lambda d: (d.started_at, d.id))
     reached = [d for d in period if d.status in REACHED]
-    failures = tuple(failed[d.id] for d in period if d.id in failed)
-    fixes = _fix_deploys(timeline, revert_window)
+    failures = tuple(h.failed[d.id] for d in period if d.id in h.failed)
     return Delivery(
         since=since,
         until=until,
@@ -122,8 +147,8 @@ def delivery(
         deploy_days=len({d.started_at.date() for d in reached}),
         lead_hours=tuple(_lead_times(period)),
         failures=failures,
-        recoveries=tuple(_recovery(f, timeline[f.deploy.key], failed) for f in failures),
-        rework=tuple(d for d in period if d.rollback or d.id in fixes),
+        recoveries=tuple(_recovery(f, h) for f in failures),
+        rework=tuple(d for d in period if d.rollback or d.id in h.fixes),
         batch=Spread.of([float(len(d.changes)) for d in period]),
     )
 
@@ -152,17 +177,7 @@ def _timelines(deploys: list[DeployRecord]) -> dict[tuple[str, str], list[Deploy
     return lines
 
 
-def _failures(timeline: dict[tuple[str, str], list[DeployRecord]], window: timedelta) -> list[Failure]:
-    out = []
-    for line in timeline.values():
-        for i, d in enumerate(line):
-            failure = _failure(d, line[i + 1 :], window)
-            if failure is not None:
-                out.append(failure)
-    return out
-
-
-def _failure(d: DeployRecord, later: list[DeployRecord], window: timedelta) -> Failure | None:
+def _failure(d: DeployRecord, fix: DeployRecord | None) -> Failure | None:
     """The first rule that makes `d` a failed deploy, if any (records.FailureRule's order)."""
     if d.status is DeployStatus.FAILED:
         return Failure(d, FailureRule.FAILED, "its status is failed")
@@ -172,41 +187,53 @@ def _failure(d: DeployRecord, later: list[DeployRecord], window: timedelta) -> F
         return Failure(d, FailureRule.WATCH, "its watch's verdict was fail")
     if d.incidents:
         return Failure(d, FailureRule.INCIDENT, ", ".join(f"incident #{i}" for i in d.incidents))
-    fix = _reverted_by(d, later, window)
     if fix is not None:
         return Failure(d, FailureRule.REVERTED, f"reverted by deploy #{fix.id} ({fix.sha[:7]})")
     return None
 
 
-def _reverted_by(d: DeployRecord, later: list[DeployRecord], window: timedelta) -> DeployRecord | None:
+@dataclass(frozen=True)
+class Reverts:
+    """Every sha the deploys of one line say they revert: full ones exactly, abbreviations by their
+    first 7 characters (few deploys revert anything, and fewer name a short sha)."""
+
+    full: dict[str, list[tuple[int, DeployRecord]]]
+    short: dict[str, list[tuple[str, int, DeployRecord]]]
+
+    def __bool__(self) -> bool:
+        return bool(self.full or self.short)
+
+    def of(self, sha: str) -> list[tuple[int, DeployRecord]]:
+        found = self.full.get(sha, [])
+        if self.short:
+            found = found + [
+                (j, fix) for named, j, fix in self.short.get(sha[:7], ()) if sha.startswith(named)
+            ]
+        return found
+
+
+def _reverts_index(line: list[DeployRecord]) -> Reverts:
+    full: dict[str, list[tuple[int, DeployRecord]]] = {}
+    short: dict[str, list[tuple[str, int, DeployRecord]]] = {}
+    for i, d in enumerate(line):
+        for c in d.changes:
+            for reverted in c.reverts:
+                named = reverted.lower()
+                if len(named) == 40:
+                    full.setdefault(named, []).append((i, d))
+                elif len(named) >= 7:
+                    short.setdefault(named[:7], []).append((named, i, d))
+    return Reverts(full, short)
+
+
+def _reverted_by(d: DeployRecord, reverts: Reverts, i: int, window: timedelta) -> DeployRecord | None:
     """The first later deploy, starting within `window` of `d`'s finish, with a change reverting one
     of `d`'s changes. A revert names a sha, full or abbreviated (7 characters or more)."""
-    if not d.changes:
-        return None
-    shas = [c.sha for c in d.changes]
     end = _finish(d) + window
-    for fix in later:
-        if fix.started_at > end:
-            break
-        if any(_names(reverted, shas) for c in fix.changes for reverted in c.reverts):
-            return fix
-    return None
-
-
-def _names(reverted: str, shas: list[str]) -> bool:
-    reverted = reverted.lower()
-    return len(reverted) >= 7 and any(sha.lower().startswith(reverted) for sha in shas)
-
-
-def _fix_deploys(timeline: dict[tuple[str, str], list[DeployRecord]], window: timedelta) -> set[int]:
-    """Deploys that reverted a change of an earlier deploy of theirs within the window."""
-    fixes = set()
-    for line in timeline.values():
-        for i, d in enumerate(line):
-            fix = _reverted_by(d, line[i + 1 :], window)
-            if fix is not None:
-                fixes.add(fix.id)
-    return fixes
+    found = [
+        (j, fix) for c in d.changes for j, fix in reverts.of(c.sha.lower()) if j > i and fix.started_at <= end
+    ]
+    return min(found, key=lambda jf: jf[0])[1] if found else None
 
 
 def _lead_times(period: list[DeployRecord]) -> list[float]:
@@ -239,12 +266,12 @@ def _earliest_by_pr(d: DeployRecord) -> dict[int | None, datetime]:
     return earliest
 
 
-def _recovery(f: Failure, line: list[DeployRecord], failed: dict[int, Failure]) -> Recovery:
+def _recovery(f: Failure, h: History) -> Recovery:
     """The next deploy of the same service and environment that succeeded and is not itself failed."""
-    after = [d for d in line if (d.started_at, d.id) > (f.deploy.started_at, f.deploy.id)]
+    line = h.timeline[f.deploy.key]
     failed_at = _finish(f.deploy)
-    for d in after:
-        ok = d.status is DeployStatus.SUCCEEDED and d.id not in failed
+    for d in line[h.position[f.deploy.id] + 1 :]:
+        ok = d.status is DeployStatus.SUCCEEDED and d.id not in h.failed
         # A deploy that finished before the failure did (they overlapped) did not recover it.
         if ok and d.finished_at is not None and d.finished_at >= failed_at:
             return Recovery(f, d)

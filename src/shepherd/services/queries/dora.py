@@ -14,6 +14,7 @@ from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.delivery import (
     REVERT_WINDOW,
     Delivery,
+    analyse,
     delivery,
     failure_rate_band,
     frequency_band,
@@ -97,20 +98,12 @@ def delivery_report(
     previous = since - (until - since)
     with uow_factory() as uow:
         history = uow.delivery.history(services=scope.services, environment=scope.environment, since=previous)
-    current = delivery(history, since=since, until=until, revert_window=revert_window)
-    report = _json(scope, current)
-    report["previous"] = _json(
-        scope, delivery(history, since=previous, until=since, revert_window=revert_window)
-    )
-    report["previous"].pop("failed_deploys")
+    analysed = analyse(history, revert_window=revert_window)  # once: every period below reads it
+    report = _json(scope, delivery(analysed, since=since, until=until))
+    report["previous"] = _summary(scope, delivery(analysed, since=previous, until=since))
     if group_by is not None:
         report["groups"] = [
-            {
-                k: v
-                for k, v in _json(scope, delivery(history, since=a, until=b)).items()
-                if k != "failed_deploys"
-            }
-            for a, b in buckets(since, until, group_by)
+            _summary(scope, delivery(analysed, since=a, until=b)) for a, b in buckets(since, until, group_by)
         ]
     report["as_of"] = iso(clock())
     return report
@@ -184,6 +177,13 @@ def _json(scope: Scope, d: Delivery) -> dict[str, Any]:
             for f, r in zip(d.failures, d.recoveries, strict=True)
         ],
     }
+
+
+def _summary(scope: Scope, d: Delivery) -> dict[str, Any]:
+    """The keys without the list of failed deploys (the previous period, a week of a chart)."""
+    out = _json(scope, d)
+    del out["failed_deploys"]
+    return out
 
 
 def _round(x: float | None) -> float | None:
