@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from shepherd.adapters.charts import MatplotlibCharts
+from shepherd.adapters.charts import MatplotlibCharts, MatplotlibDeliveryChart
 from shepherd.adapters.config_file import load_config
 from shepherd.adapters.console_notifier import ConsoleNotifier, ConsoleUserLookup
 from shepherd.adapters.db import migrate
@@ -28,6 +28,7 @@ from shepherd.services import (
     alert_notes,
     alert_routing,
     attribution,
+    digest,
     notify,
     ops_notice,
     paging,
@@ -39,6 +40,7 @@ from shepherd.services.alert_notes import NoteDeps
 from shepherd.services.alerts import AlertDeps
 from shepherd.services.attribution import AttributionDeps
 from shepherd.services.circuits import Circuits
+from shepherd.services.digest import DigestDeps
 from shepherd.services.jobs import Handler, HandlerRegistry, JobRunner
 from shepherd.services.metrics_port import MetricsSource
 from shepherd.services.notify import NotifyDeps
@@ -75,6 +77,9 @@ class Shepherd:
     queries: ThreadPool | None = None
 
     def worker(self, *, concurrency: int | None = None) -> Worker:
+        # The weekly digests are queued by whoever runs jobs: one key per week, so once however
+        # many workers start.
+        digest.schedule_digests(config=self.config, uow_factory=self.uow_factory, now=self.clock())
         worker = Worker(
             self.runner,
             concurrency=self.worker_concurrency(concurrency),
@@ -185,6 +190,10 @@ def register_jobs(
     )
     register_alert_jobs(registry, settings, config)
     ops_notice.register_jobs(registry, OpsNoticeDeps(notifier=notifier, channel=settings.slack.ops_channel))
+    chart = MatplotlibDeliveryChart()
+    digest.register_jobs(
+        registry, DigestDeps(config=config, notifier=notifier, chart=chart, public_url=settings.public_url)
+    )
 
 
 def attribution_deps(settings: Settings, config: ShepherdConfig) -> AttributionDeps:

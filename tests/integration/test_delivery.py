@@ -268,3 +268,47 @@ def test_shepherd_incident_link_names_the_cause_and_refuses_unknown_ids(
     assert linked is not None and (linked.cause_deploy_id, linked.cause_by) == (ids["v1"], "Ana Lima")
     missing = CliRunner().invoke(app, ["incident", "link", str(incident.id), "99999"])
     assert missing.exit_code == 1 and "no deploy with id 99999" in missing.output
+
+
+def test_the_weekly_digest_posts_once_to_its_channel_with_a_chart_and_queues_the_next(
+    make_world: Callable[..., World], tmp_path: Path, slack: Any
+) -> None:
+    from shepherd.services.digest import schedule_digests
+    from tests.fakes.slack import TOKEN
+
+    shas = _repo(tmp_path / "shop")
+    config = parse_config(
+        f"""
+people:
+  - {{name: Ana Lima, emails: [ana@example.com]}}
+services:
+  - name: shop
+    repository: {tmp_path / "shop"}
+teams:
+  - name: web
+    services: [shop]
+    delivery_digest: {{channel: "#web", weekday: monday, hour: 9}}
+"""
+    )
+    world = make_world(config, slack_token=TOKEN, slack_api_url=slack.url)
+    world.clock.now = DAY0 + timedelta(days=1)  # Tuesday 3 November, 09:00
+    for name, at in (
+        ("v1", timedelta(hours=1)),
+        ("v2", timedelta(hours=5)),
+        ("v4", timedelta(days=1, hours=3)),
+    ):
+        _backfill(world, shas[name], at)
+    world.run_jobs()
+    assert schedule_digests(config=config, uow_factory=world.shepherd.uow_factory, now=world.clock()) == 1
+    assert schedule_digests(config=config, uow_factory=world.shepherd.uow_factory, now=world.clock()) == 0
+    world.clock.now = DAY0 + timedelta(days=7, minutes=5)  # Monday 9 November, 09:05: the digest is due
+    world.run_jobs()
+    posts = slack.posts()  # the fake names #web by an id, as Slack does
+    assert len(posts) == 1
+    body = json.dumps(posts[0].args)
+    assert "web: delivery, week of 2026-11-02" in body and "Change failure rate" in body
+    assert "reverted by deploy" in body  # v2, reverted by v4's revert
+    assert slack.method_calls("files.completeUploadExternal")  # the 12-week chart
+    with world.shepherd.uow_factory() as uow:
+        pending = [j for j in uow.jobs.query(state="pending") if j.kind == "delivery_digest"]
+    assert [j.payload["at"] for j in pending] == ["2026-11-16T09:00:00+00:00"]

@@ -212,3 +212,13 @@ def test_revert_messages_name_the_commits_they_revert() -> None:
         "\x1e" + "d" * 40 + "\x1fRevert without a sha\n"
     )
     assert parse_reverts(out) == {"a" * 40: ("b" * 40,), "c" * 40: ("1234567",)}
+
+
+def test_the_digest_runs_on_its_weekday_and_hour_strictly_after_now() -> None:
+    from shepherd.domain.config import Digest
+    from shepherd.services.digest import next_run
+
+    monday9 = Digest(channel="#web", weekday="monday", hour=9)
+    assert next_run(monday9, T0 - H) == T0  # Monday 08:00 → 09:00 the same day
+    assert next_run(monday9, T0) == T0 + 7 * 24 * H  # at 09:00 exactly: next week
+    assert next_run(Digest(channel="#x", weekday="friday", hour=16), T0) == T0 + (4 * 24 + 7) * H

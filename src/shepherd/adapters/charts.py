@@ -33,6 +33,41 @@ class MatplotlibCharts:
             plt.close(fig)
 
 
+class MatplotlibDeliveryChart:
+    """Deploys per week (reached production / failed) and the median lead time, for the digest."""
+
+    def weeks(self, groups: list[dict[str, object]], *, title: str) -> bytes:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot as plt
+
+        labels = [str(g["since"])[5:10] for g in groups]
+        failed = [int(g["change_failure_rate"]["failed"]) for g in groups]  # type: ignore[index]
+        total = [int(g["deploys"]) for g in groups]  # type: ignore[call-overload]
+        lead = [g["lead_time"]["median_hours"] for g in groups]  # type: ignore[index]
+        fig, ax = plt.subplots(figsize=(8, 3))
+        try:
+            ok = [t - f for t, f in zip(total, failed, strict=True)]
+            ax.bar(labels, ok, color=COLORS["deploy"], label="deploys")
+            ax.bar(labels, failed, bottom=ok, color=COLORS["new"], label="failed")
+            ax.set_ylabel("deploys")
+            ax.tick_params(axis="x", labelsize=7)
+            hours = ax.twinx()
+            hours.plot(
+                labels, [h if h is not None else float("nan") for h in lead], color=COLORS["old"], marker="o"
+            )
+            hours.set_ylabel("lead time, median (h)")
+            ax.legend(loc="upper left", fontsize=7)
+            fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+            fig.tight_layout()
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=110)
+            return buffer.getvalue()
+        finally:
+            plt.close(fig)
+
+
 def _most_interesting(checks: Sequence[StoredCheck]) -> list[StoredCheck]:
     order = {Outcome.FAIL: 0, Outcome.INCONCLUSIVE: 1, Outcome.NODATA: 2, Outcome.PASS: 3}
     ranked = sorted(checks, key=lambda c: order[c.result.outcome])

@@ -26,6 +26,7 @@ DESTINATIONS: dict[str, str] = {
     JobKind.SLACK_REPLY: SLACK,
     JobKind.ALERT_NOTE: SLACK,
     JobKind.OPS_NOTICE: SLACK,
+    JobKind.DELIVERY_DIGEST: SLACK,
     JobKind.PAGE_PAGERDUTY: PAGERDUTY,
 }
 

@@ -21,6 +21,7 @@ class JobKind(StrEnum):
     SLACK_REPLY = "slack_reply"  # answer a button press through its response_url
     ALERT_NOTE = "alert_note"  # a note in a deploy's thread that an alert fired
     OPS_NOTICE = "ops_notice"  # tell the ops channel a destination is back after an outage
+    DELIVERY_DIGEST = "delivery_digest"  # Monday's delivery metrics for a team or service
 
 
 class JobOutcome(StrEnum):

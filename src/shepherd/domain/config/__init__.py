@@ -2,6 +2,7 @@
 
 from shepherd.domain.config.model import (
     Check,
+    Digest,
     Guide,
     Location,
     PathRule,
@@ -21,6 +22,7 @@ from shepherd.domain.config.paths import any_file_matches, compile_glob, compile
 
 __all__ = [
     "Check",
+    "Digest",
     "Guide",
     "Location",
     "PathRule",

@@ -197,6 +197,7 @@ class Service(_Strict):
     policies: PolicyOverrides = PolicyOverrides()
     depends_on: list[str] = Field(default=[], description="an alert here also suspects their deploys")
     pagerduty_routing_key: str | None = Field(default=None, description="Events API v2 key, or env:NAME")
+    delivery_digest: Digest | None = None
 
     @field_validator("name")
     @classmethod
@@ -252,12 +253,21 @@ class Person(_Strict):
         return value
 
 
+class Digest(_Strict):
+    """The weekly delivery digest: where, and when (UTC) on which weekday."""
+
+    channel: str = Field(min_length=1, max_length=200, description="a Slack channel, e.g. #web-team")
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    hour: int = Field(default=9, ge=0, le=23, description="hour of the day, UTC")
+
+
 class Team(_Strict):
     """A team: the services it owns (its delivery metrics are theirs together) and its people."""
 
     name: str = Field(min_length=1, max_length=100)
     services: list[str] = Field(default=[], description="names of services in this file")
     members: list[str] = Field(default=[], description="names of people in this file")
+    delivery_digest: Digest | None = None
 
 
 class ShepherdConfig(_Strict):

@@ -16,6 +16,7 @@ import numpy as np
 from shepherd.domain.delivery.records import (
     REACHED,
     REVERT_WINDOW,
+    ChangeRecord,
     DeployRecord,
     Failure,
     FailureRule,
@@ -59,11 +60,15 @@ class Delivery:
     deploys: tuple[DeployRecord, ...]  # D: final status, started in the period, each once
     reached: int  # of them, deploys that reached production (succeeded or rolled back)
     deploy_days: int  # distinct UTC days with one of those
-    lead_hours: tuple[float, ...]  # per change taken to production
+    lead_changes: tuple[tuple[ChangeRecord, DeployRecord, float], ...]  # each change, its deploy, hours
     failures: tuple[Failure, ...]
     recoveries: tuple[Recovery, ...]
     rework: tuple[DeployRecord, ...]
     batch: Spread  # changes per deploy
+
+    @property
+    def lead_hours(self) -> tuple[float, ...]:
+        return tuple(hours for _, _, hours in self.lead_changes)
 
     @property
     def lead_time(self) -> Spread:
@@ -145,7 +150,7 @@ def delivery(
         deploys=tuple(period),
         reached=len(reached),
         deploy_days=len({d.started_at.date() for d in reached}),
-        lead_hours=tuple(_lead_times(period)),
+        lead_changes=tuple(_lead_times(period)),
         failures=failures,
         recoveries=tuple(_recovery(f, h) for f in failures),
         rework=tuple(d for d in period if d.rollback or d.id in h.fixes),
@@ -236,11 +241,11 @@ def _reverted_by(d: DeployRecord, reverts: Reverts, i: int, window: timedelta) -
     return min(found, key=lambda jf: jf[0])[1] if found else None
 
 
-def _lead_times(period: list[DeployRecord]) -> list[float]:
-    """Hours from each change's authored time (its pull request's earliest, when known) to the
+def _lead_times(period: list[DeployRecord]) -> list[tuple[ChangeRecord, DeployRecord, float]]:
+    """Each change's hours from its authored time (its pull request's earliest, when known) to the
     finish of the first succeeded deploy in the period that took it to production."""
     done: set[str] = set()
-    hours = []
+    out = []
     for d in period:
         if d.status is not DeployStatus.SUCCEEDED or d.finished_at is None:
             continue
@@ -250,8 +255,8 @@ def _lead_times(period: list[DeployRecord]) -> list[float]:
                 continue
             done.add(c.sha)
             start = earliest.get(c.pr_number, c.authored_at) if c.pr_number is not None else c.authored_at
-            hours.append((d.finished_at - start).total_seconds() / HOUR)
-    return hours
+            out.append((c, d, (d.finished_at - start).total_seconds() / HOUR))
+    return out
 
 
 def _earliest_by_pr(d: DeployRecord) -> dict[int | None, datetime]:

@@ -1,6 +1,7 @@
 """Notifications: neutral messages as data, what they say, and which ones a deploy should have now."""
 
 from shepherd.domain.notify.compose import ACK, ROLLBACK, WRONG
+from shepherd.domain.notify.digest import SlowChange, digest_message
 from shepherd.domain.notify.health import verdict_message
 from shepherd.domain.notify.messages import Button, Confirm, Image, Message, MessageRef, Section, Tone
 from shepherd.domain.notify.planning import Desired, plan
@@ -57,11 +58,13 @@ __all__ = [
     "PageView",
     "Recipient",
     "Section",
+    "SlowChange",
     "Span",
     "State",
     "Text",
     "Tone",
     "code",
+    "digest_message",
     "emphasis",
     "guide_links",
     "join",

@@ -1,0 +1,136 @@
+"""The weekly delivery digest: the five keys of last week, their bands and trend, the slowest
+changes and the failed deploys, as a neutral message. Pure: it reads the delivery report's JSON
+(services/queries/dora.py) and plain lists."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shepherd.domain.notify.messages import Message, Section, Tone
+from shepherd.domain.notify.spans import Field, Line, Text, code, link, strong, text
+
+MAX_LISTED = 5
+
+
+@dataclass(frozen=True)
+class SlowChange:
+    sha: str
+    subject: str
+    hours: float
+    deploy_id: int
+
+
+def digest_message(
+    report: Mapping[str, Any], *, who: str, slowest: Sequence[SlowChange], public_url: str
+) -> Message:
+    since, until = report["since"][:10], report["until"][:10]
+    failed, open_ = report["change_failure_rate"]["failed"], report["recovery_time"]["open"]
+    counts = text(
+        f"{report['deploys']} deploys, {failed} failed, {open_} not recovered yet; "
+        f"{since} to {until} UTC, trends against the week before."
+    )
+    sections = [Section(None, (counts, *_keys(report)))]
+    if slowest:
+        lines = tuple(_slow(c, public_url) for c in slowest[:MAX_LISTED])
+        sections.append(Section(strong("Slowest changes to production"), lines))
+    if report["failed_deploys"]:
+        lines = tuple(_failed(f, public_url) for f in report["failed_deploys"][:MAX_LISTED])
+        sections.append(Section(strong("Failed deploys"), lines))
+    rate = _pct(report["change_failure_rate"]["rate"])
+    return Message(
+        title=text("📦 ", strong(f"{who}: delivery, week of {since}")),
+        text=text(f"{who}: {report['deploys']} deploys last week, change failure rate {rate}"),
+        tone=Tone.WARNING if open_ else Tone.INFO,
+        sections=tuple(sections),
+        footer=(text("Definitions and bands (DORA 2024): docs/delivery.md · ", code("shepherd dora")),),
+    )
+
+
+def _keys(r: Mapping[str, Any]) -> tuple[Line, ...]:
+    p = r["previous"]
+
+    def pair(key: str, field: str) -> tuple[float | None, float | None]:
+        return r[key][field], p[key][field]
+
+    freq, lead = r["deployment_frequency"], r["lead_time"]
+    cfr, rec = r["change_failure_rate"], r["recovery_time"]
+    return (
+        _key(
+            "Deploys a day", _n(freq["per_day"]), freq["band"], *pair("deployment_frequency", "per_day"), True
+        ),
+        _key(
+            "Lead time (median)",
+            _hours(lead["median_hours"]),
+            lead["band"],
+            *pair("lead_time", "median_hours"),
+            False,
+        ),
+        _key(
+            "Change failure rate", _pct(cfr["rate"]), cfr["band"], *pair("change_failure_rate", "rate"), False
+        ),
+        _key(
+            "Recovery (median)",
+            _hours(rec["median_hours"]),
+            rec["band"],
+            *pair("recovery_time", "median_hours"),
+            False,
+        ),
+        _key("Rework rate", _pct(r["rework_rate"]["rate"]), None, *pair("rework_rate", "rate"), False),
+    )
+
+
+def _key(
+    label: str, value: str, band: str | None, now: float | None, before: float | None, up_is_good: bool
+) -> Line:
+    parts: list[Text | str] = [value]
+    if band:
+        parts.append(f" ({band})")
+    trend = _trend(now, before, up_is_good=up_is_good)
+    if trend:
+        parts.append(f"  {trend}")
+    return Field(strong(label), text(*parts))
+
+
+def _trend(now: float | None, before: float | None, *, up_is_good: bool) -> str:
+    if now is None or before is None:
+        return ""
+    if now == before:
+        return "→ same as the week before"
+    better = (now > before) == up_is_good
+    return f"{'↑' if now > before else '↓'} {'better' if better else 'worse'} than the week before"
+
+
+def _slow(c: SlowChange, public_url: str) -> Line:
+    return text(
+        code(c.sha[:7]),
+        f" {c.subject[:80]}: {_hours(c.hours)} to production, ",
+        link(f"{public_url}/deploys/{c.deploy_id}", f"deploy #{c.deploy_id}"),
+    )
+
+
+def _failed(f: Mapping[str, Any], public_url: str) -> Line:
+    recovered = f"recovered in {_hours(f['recovery_hours'])}" if f["recovered_by"] else "not recovered yet"
+    return text(
+        link(f"{public_url}/deploys/{f['id']}", f"deploy #{f['id']}"),
+        " ",
+        code(f["sha"][:7]),
+        f": {f['why']}; {recovered}",
+    )
+
+
+def _hours(h: float | None) -> str:
+    if h is None:
+        return "–"
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
+def _n(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2g}"
