@@ -20,6 +20,7 @@ from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.jobs import JobKind
 from shepherd.entrypoints.cli import app
 from shepherd.services.incidents import open_incident
+from tests.support import payload_path
 from tests.support.git_repo import ANA, BRUNO, GitRepo
 from tests.support.world import AUTH, World
 
@@ -312,3 +313,62 @@ teams:
     with world.shepherd.uow_factory() as uow:
         pending = [j for j in uow.jobs.query(state="pending") if j.kind == "delivery_digest"]
     assert [j.payload["at"] for j in pending] == ["2026-11-16T09:00:00+00:00"]
+
+
+def _github_history(shas: dict[str, str]) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+    """Deployments shaped from GitHub's recorded payloads: three ended, one replaced, one running."""
+    recorded = json.loads(payload_path("github", "deployment_status.payload.json").read_text())
+    template, status = recorded["deployment"], recorded["deployment_status"]
+    deployments, statuses = [], {}
+    plan = [("v1", 1, "success"), ("v2", 5, "failure"), ("v3", 24, "success"), ("v4", 27, None)]
+    for i, (name, hours, state) in enumerate(plan, start=1):
+        created = (DAY0 + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        deployments.append({**template, "id": 1000 + i, "sha": shas[name], "created_at": created})
+        done = (DAY0 + timedelta(hours=hours, minutes=9)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        history = [{**status, "id": 5000 + i, "state": "in_progress", "created_at": created}]
+        if state:
+            history.insert(0, {**status, "id": 6000 + i, "state": state, "created_at": done})
+        if name == "v1":  # replaced by a newer deployment later: inactive on top
+            history.insert(0, {**status, "id": 7000 + i, "state": "inactive", "created_at": done})
+        statuses[1000 + i] = history
+    return list(reversed(deployments)), statuses  # newest first, as GitHub lists them
+
+
+def test_importing_github_deployments_follows_the_pages_and_maps_their_statuses(
+    make_world: Callable[..., World], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes.github import TOKEN, running_fake_github
+
+    shas = _repo(tmp_path / "shop")
+    config = parse_config(
+        f"""
+services:
+  - name: shop
+    repository: {tmp_path / "shop"}
+    github_repository: acme/shop
+"""
+    )
+    with running_fake_github() as github:
+        github.deployments, github.statuses = _github_history(shas)
+        world = make_world(config, github_token=TOKEN, github_api_url=github.url)
+        world.clock.now = DAY0 + timedelta(days=10)
+        monkeypatch.setattr("shepherd.entrypoints.cli_deploys.build", lambda settings: world.shepherd)
+        monkeypatch.setattr("shepherd.adapters.github_api.PER_PAGE", 2, raising=False)
+        result = CliRunner().invoke(app, ["deploys", "import", "--github", "acme/shop"])
+        assert result.exit_code == 0, result.output
+        assert "4 deploys imported" in result.output
+        assert sum(r.endswith("/deployments") for r in github.requests) == 2  # two pages of 2
+    with world.shepherd.uow_factory() as uow:
+        deploys = sorted(uow.deploys.query(limit=10), key=lambda d: d.started_at)
+    assert [d.status.value for d in deploys] == ["succeeded", "failed", "succeeded", "started"]
+    assert deploys[0].finished_at == DAY0 + timedelta(hours=1, minutes=9)
+    assert all(d.backfill and d.source == "import" for d in deploys)
+
+
+def test_importing_from_github_without_a_token_says_what_is_missing(
+    history: tuple[World, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, _ = history
+    monkeypatch.setattr("shepherd.entrypoints.cli_deploys.build", lambda settings: world.shepherd)
+    result = CliRunner().invoke(app, ["deploys", "import", "--github", "acme/shop"])
+    assert result.exit_code == 1 and "SHEPHERD_GITHUB_TOKEN" in result.output

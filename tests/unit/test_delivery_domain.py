@@ -222,3 +222,29 @@ def test_the_digest_runs_on_its_weekday_and_hour_strictly_after_now() -> None:
     assert next_run(monday9, T0 - H) == T0  # Monday 08:00 → 09:00 the same day
     assert next_run(monday9, T0) == T0 + 7 * 24 * H  # at 09:00 exactly: next week
     assert next_run(Digest(channel="#x", weekday="friday", hour=16), T0) == T0 + (4 * 24 + 7) * H
+
+
+def test_github_deployments_become_import_lines() -> None:
+    import json as _json
+
+    from shepherd.adapters.inbound.github_deployments import import_lines, next_page
+    from tests.support import payload_path
+
+    recorded = _json.loads(payload_path("github", "deployment_status.payload.json").read_text())
+    d, status = recorded["deployment"], recorded["deployment_status"]  # the REST API's shapes
+    staging = {**d, "id": 2, "environment": "staging"}
+    lines = import_lines([d, staging], {int(d["id"]): [status]}, service="shop", environment="production")
+    assert lines == [
+        {
+            "service": "shop",
+            "environment": "production",
+            "sha": d["sha"],
+            "started_at": d["created_at"].replace("Z", "+00:00"),
+            "status": "succeeded",
+            "finished_at": status["created_at"].replace("Z", "+00:00"),
+            "idempotency_key": f"github-deployment:{d['id']}",
+        }
+    ]
+    link = '<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last"'
+    assert next_page(link) == "https://api.github.com/x?page=2"
+    assert next_page('<https://api.github.com/x?page=1>; rel="prev"') is None and next_page(None) is None

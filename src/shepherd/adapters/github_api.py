@@ -1,10 +1,16 @@
-"""GitHub REST API: who merged a pull request (git alone cannot tell for squash/rebase)."""
+"""GitHub REST API: who merged a pull request (git alone cannot tell for squash/rebase), and the
+history of a repository's deployments (for `shepherd deploys import --github`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
+from shepherd.adapters.inbound.github_deployments import next_page
 from shepherd.domain.deploys import Identity
+
+PER_PAGE = 100  # GitHub's largest page
 
 
 class GithubApi:
@@ -32,6 +38,31 @@ class GithubApi:
         # GitHub's private commit address: resolves to a configured person by login.
         email = f"{merged_by.get('id', 0)}+{login}@users.noreply.github.com"
         return Identity(name=login, email=email), login
+
+    def deployments(self, repo_full_name: str, environment: str) -> list[dict[str, Any]]:
+        """Every deployment to `environment`, newest first, following the pages (100 a page)."""
+        return self._paged(
+            f"/repos/{repo_full_name}/deployments", {"environment": environment, "per_page": PER_PAGE}
+        )
+
+    def statuses(self, repo_full_name: str, deployment_id: int) -> list[dict[str, Any]]:
+        """A deployment's statuses, newest first."""
+        return self._paged(
+            f"/repos/{repo_full_name}/deployments/{deployment_id}/statuses", {"per_page": PER_PAGE}
+        )
+
+    def _paged(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        url: str | None = path
+        while url is not None:
+            response = self._client.get(url, params=params if url == path else None)
+            response.raise_for_status()
+            page = response.json()
+            if not isinstance(page, list):
+                raise ValueError(f"GitHub answered {path} with {type(page).__name__}, not a list")
+            out += [item for item in page if isinstance(item, dict)]
+            url = next_page(response.headers.get("link"))
+        return out
 
     def close(self) -> None:
         self._client.close()
