@@ -108,7 +108,7 @@ def keys_table(r: dict[str, Any]) -> Table:
             _pct(r["rework_rate"]["rate"]),
             "",
             _trend(r["rework_rate"]["rate"], p["rework_rate"]["rate"], up_is_good=False),
-            f"{r['rework_rate']['rework']} rollbacks and fixes",
+            f"{r['rework_rate']['rework']} of {r['deploys']} deploys were rollbacks or fixes",
         ),
         ("batch size, median", _n(r["batch_size"]["median_changes"]), "", "", "changes a deploy"),
     ]

@@ -26,7 +26,7 @@ import typer
 from pydantic import SecretStr
 
 from shepherd.domain.config import Policies, PolicyOverrides, ShepherdConfig
-from shepherd.entrypoints import demo_incident
+from shepherd.entrypoints import demo_history, demo_incident
 from shepherd.entrypoints.cli_common import ConfigOpt, fail, load_settings, out, setup_logging
 from shepherd.entrypoints.cli_jobs import print_deploy
 from shepherd.entrypoints.demo_metrics import DemoMetrics, serve_demo_metrics
@@ -53,7 +53,8 @@ def demo(
         settings = settings.model_copy(update={"config": EXAMPLE_CONFIG})
     settings = _demo_settings(settings, port or (8000 if serve else _free_port()))
     loaded = _demo_config(settings.config)
-    shas = build_demo_repo(_repo_path(settings.config, loaded))
+    repo_path = _repo_path(settings.config, loaded)
+    shas = build_demo_repo(repo_path)
     metrics, metrics_url = serve_demo_metrics(DemoMetrics(bad_version=shas.second))
     settings = settings.model_copy(update={"prometheus_url": metrics_url})
     server, thread, base = _start(settings, loaded, int(settings.public_url.rsplit(":", 1)[1]))
@@ -87,6 +88,8 @@ def demo(
         press=lambda action, user: _press(client, settings, second, action, user),
         data_dir=settings.data_dir,
     )
+    out.rule("[bold]10. Three months of history: the delivery metrics (DORA)[/]")
+    demo_history.play(client, repo_path, _settle)
     out.rule("[bold]What Shepherd found[/]")
     print_deploy(client.get(f"/api/v1/deploys/{second}").json())
     _finish(server, thread, base, serve)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 ANA = ("Ana Lima", "ana@example.com")
@@ -29,9 +30,15 @@ class RepoBuilder:
         self.path = path
         self._tick = 0
 
-    def git(self, *args: str, who: tuple[str, str] = ANA, committer: tuple[str, str] | None = None) -> str:
+    def git(
+        self,
+        *args: str,
+        who: tuple[str, str] = ANA,
+        committer: tuple[str, str] | None = None,
+        at: datetime | None = None,
+    ) -> str:
         self._tick += 1
-        stamp = f"2026-11-02T09:{self._tick // 60:02d}:{self._tick % 60:02d}+00:00"
+        stamp = at.isoformat() if at else f"2026-11-02T09:{self._tick // 60:02d}:{self._tick % 60:02d}+00:00"
         committer = committer or who
         env = {
             **os.environ,
@@ -67,6 +74,14 @@ class RepoBuilder:
             self.write(relative, text)
         self.git("add", "-A", who=who)
         self.git("commit", "-q", "-m", message, who=who, committer=committer)
+        return self.git("rev-parse", "HEAD")
+
+    def commit_at(self, message: str, files: dict[str, str], *, who: tuple[str, str], at: datetime) -> str:
+        """A commit authored and committed at `at` (the demo's history branch)."""
+        for relative, text in files.items():
+            self.write(relative, text)
+        self.git("add", "-A", who=who, at=at)
+        self.git("commit", "-q", "-m", message, who=who, at=at)
         return self.git("rev-parse", "HEAD")
 
 
