@@ -6,6 +6,7 @@ import json
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -122,8 +123,17 @@ class _FakeGithub(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         _FakeGithub.calls.append(f"{self.path} {self.headers.get('Authorization')}")
+        body: Any = None
         if self.path == "/repos/acme/shop/pulls/14":
             body = {"number": 14, "merged": True, "merged_by": {"login": "ana-lima", "id": 7}}
+        elif self.path.startswith("/repos/acme/shop/pulls/14/commits"):
+            # The branch's own commits, which the squash on main no longer shows (REST: pulls/{n}/commits).
+            dates = ["2026-10-30T16:00:00Z", "2026-10-28T09:30:00Z"]
+            body = [
+                {"sha": f"{i:040x}", "commit": {"author": {"name": "Chen Wei", "date": d}}}
+                for i, d in enumerate(dates)
+            ]
+        if body is not None:
             payload = json.dumps(body).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -153,7 +163,14 @@ def test_squash_merger_from_the_github_api(make_world: Any, fake_github: str) ->
     detail = attributed(world, world.start(world.shas.second, previous_sha=world.shas.first)["id"])
     squash = next(c for c in detail["changes"] if c["pr_number"] == 14)
     assert squash["merger"]["person"] == "Ana Lima"
-    assert _FakeGithub.calls == ["/repos/acme/shop/pulls/14 Bearer ghp_testtoken"]
+    assert _FakeGithub.calls == [
+        "/repos/acme/shop/pulls/14 Bearer ghp_testtoken",
+        "/repos/acme/shop/pulls/14/commits?per_page=100 Bearer ghp_testtoken",
+    ]
+    with world.shepherd.uow_factory() as uow:
+        stored = next(c for c in uow.deploys.changes(detail["id"]) if c.pr_number == 14)
+    # The squash commit carries the merge's time; its PR's first commit is two days older.
+    assert stored.pr_first_authored_at == datetime(2026, 10, 28, 9, 30, tzinfo=UTC)
 
 
 def test_github_api_down_leaves_merger_unknown(make_world: Any) -> None:

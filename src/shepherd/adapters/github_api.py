@@ -3,6 +3,7 @@ history of a repository's deployments (for `shepherd deploys import --github`)."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -38,6 +39,22 @@ class GithubApi:
         # GitHub's private commit address: resolves to a configured person by login.
         email = f"{merged_by.get('id', 0)}+{login}@users.noreply.github.com"
         return Identity(name=login, email=email), login
+
+    def first_authored_at(self, repo_full_name: str, number: int) -> datetime | None:
+        response = self._client.get(
+            f"/repos/{repo_full_name}/pulls/{number}/commits", params={"per_page": PER_PAGE}
+        )
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        dates = [
+            str(c["commit"]["author"]["date"])
+            for c in response.json()
+            if isinstance(c, dict)
+            and isinstance(c.get("commit"), dict)
+            and (c["commit"].get("author") or {}).get("date")
+        ]
+        return min(datetime.fromisoformat(d.replace("Z", "+00:00")) for d in dates) if dates else None
 
     def deployments(self, repo_full_name: str, environment: str) -> list[dict[str, Any]]:
         """Every deployment to `environment`, newest first, following the pages (100 a page)."""

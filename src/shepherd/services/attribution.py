@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from shepherd.domain.changes import AttributionInput, PeopleDirectory, build_changeset, prs_without_merger
@@ -61,7 +62,7 @@ def attribute_changes(ctx: JobContext, deps: AttributionDeps) -> None:
         span = _find_range(source, deploy, previous.sha if previous else None)
         with collector_paused():
             commits = [] if span.empty else list(source.commits(base=span.base, head=span.head))
-        mergers, lookup_notes = _pr_mergers(deps, service, commits, span.head)  # HTTP: collector on
+        prs = _pr_facts(deps, service, commits, span.head)  # HTTP: collector on
         with collector_paused():
             changeset = build_changeset(
                 AttributionInput(
@@ -70,8 +71,9 @@ def attribute_changes(ctx: JobContext, deps: AttributionDeps) -> None:
                     base_sha=span.base,
                     service=service,
                     directory=PeopleDirectory(deps.config.people),
-                    pr_mergers=mergers,
-                    notes=span.notes + lookup_notes,
+                    pr_mergers=prs.mergers,
+                    pr_first_authored=prs.first_authored,
+                    notes=span.notes + prs.notes,
                 )
             )
     except ChangeSourceError as exc:
@@ -120,26 +122,37 @@ def _find_range(source: ChangeSource, deploy: Deploy, last_sha: str | None) -> _
     return _Range(base, head, ())
 
 
-def _pr_mergers(
-    deps: AttributionDeps, service: Service, commits: list[RawCommit], head: str
-) -> tuple[dict[int, tuple[Identity, str | None]], tuple[str, ...]]:
+@dataclass(frozen=True)
+class _PrFacts:
+    """What GitHub said about the squash/rebase PRs git alone cannot tell about."""
+
+    mergers: dict[int, tuple[Identity, str | None]]
+    first_authored: dict[int, datetime]  # its first commit's time: a squash keeps only the merge's
+    notes: tuple[str, ...] = ()
+
+
+def _pr_facts(deps: AttributionDeps, service: Service, commits: list[RawCommit], head: str) -> _PrFacts:
     repo = service.github_full_name
     if deps.pull_requests is None or repo is None or not commits:
-        return {}, ()
+        return _PrFacts({}, {})
     wanted = prs_without_merger(commits, head, service.paths)
-    found: dict[int, tuple[Identity, str | None]] = {}
+    facts = _PrFacts({}, {})
     for number in wanted[:MAX_PR_LOOKUPS]:
         try:
             merger = deps.pull_requests.merger(repo, number)
+            first = deps.pull_requests.first_authored_at(repo, number)
         except Exception as exc:  # GitHub being down must not stop attribution
             log.warning("GitHub PR lookup failed for %s#%s: %s", repo, number, exc)
-            return found, (f"GitHub did not answer who merged some PRs ({exc}); mergers left unknown.",)
+            note = f"GitHub did not answer who merged some PRs ({exc}); mergers left unknown."
+            return _PrFacts(facts.mergers, facts.first_authored, (note,))
         if merger is not None:
-            found[number] = merger
-    notes: tuple[str, ...] = ()
+            facts.mergers[number] = merger
+        if first is not None:
+            facts.first_authored[number] = first
     if len(wanted) > MAX_PR_LOOKUPS:
-        notes = (f"Asked GitHub about the first {MAX_PR_LOOKUPS} of {len(wanted)} squash/rebase PRs.",)
-    return found, notes
+        note = f"Asked GitHub about the first {MAX_PR_LOOKUPS} of {len(wanted)} squash/rebase PRs."
+        return _PrFacts(facts.mergers, facts.first_authored, (note,))
+    return facts
 
 
 def _record(ctx: JobContext, deploy: Deploy, changeset: Changeset, *, rollback: bool) -> None:

@@ -263,6 +263,9 @@ class PullRequestSource(Protocol):
     """Who merged a PR, when git cannot tell (squash and rebase merges)."""
 
     def merger(self, repo_full_name: str, number: int) -> tuple[Identity, str | None] | None: ...
+    def first_authored_at(self, repo_full_name: str, number: int) -> datetime | None:
+        """The earliest authored time among the PR's commits (a squash merge keeps only one)."""
+        ...
 
 
 class Pager(Protocol):

@@ -26,7 +26,7 @@ class FakeDeliveryRepository:
             assert d.id is not None
             watch = self._t.watches.get(d.id)
             changes = tuple(
-                ChangeRecord(c.sha, c.authored_at, c.pr_number, reverts=c.reverts)
+                ChangeRecord(c.sha, c.authored_at, c.pr_number, c.pr_first_authored_at, c.reverts)
                 for c in self._t.changes.get(d.id, [])
             )
             out.append(

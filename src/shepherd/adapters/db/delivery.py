@@ -69,15 +69,23 @@ class SqlDeliveryRepository:
         # Authored times as epoch seconds and reverts as text: a busy service's year is a hundred
         # thousand changes, and the column types' conversions were most of reading them.
         rows = self._session.execute(
-            select(c.deploy_id, c.sha, self._epoch(c.authored_at), c.pr_number, cast(c.reverts, Text))
+            select(
+                c.deploy_id,
+                c.sha,
+                self._epoch(c.authored_at),
+                c.pr_number,
+                cast(c.reverts, Text),
+                self._epoch(c.pr_first_authored_at),
+            )
             .join(_DEPLOYS, d.id == c.deploy_id)
             .where(*scope)
         ).all()  # in one go (row by row costs more than the query on PostgreSQL); no order needed
         out: dict[int, list[ChangeRecord]] = defaultdict(list)
         at = datetime.fromtimestamp
-        for deploy_id, sha, authored, pr_number, reverts in rows:
+        for deploy_id, sha, authored, pr_number, reverts, first in rows:
             shas = tuple(json.loads(reverts)) if reverts and reverts != "[]" else ()
-            out[deploy_id].append(ChangeRecord(sha, at(float(authored), UTC), pr_number, None, shas))
+            pr_first = at(float(first), UTC) if first is not None else None
+            out[deploy_id].append(ChangeRecord(sha, at(float(authored), UTC), pr_number, pr_first, shas))
         return out
 
     def _epoch(self, column: Any) -> Any:

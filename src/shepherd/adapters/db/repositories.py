@@ -197,6 +197,7 @@ def _change_row(deploy_id: int, position: int, change: Change) -> ChangeRow:
         files=list(change.files),
         path_rules=list(change.path_rules),
         reverts=list(change.reverts),
+        pr_first_authored_at=change.pr_first_authored_at,
     )
 
 
@@ -214,6 +215,7 @@ def _change(row: ChangeRow) -> Change:
         files=tuple(row.files),
         path_rules=tuple(row.path_rules),
         reverts=tuple(row.reverts or ()),
+        pr_first_authored_at=row.pr_first_authored_at,
     )
 
 

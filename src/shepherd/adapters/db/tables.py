@@ -136,6 +136,7 @@ class ChangeRow(Base):
     files: Mapped[list[Any]] = mapped_column(JSON)
     path_rules: Mapped[list[Any]] = mapped_column(JSON)
     reverts: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    pr_first_authored_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("deploy_id", "sha"), Index(None, "deploy_id", "position"))
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from shepherd.domain.changes.people import PeopleDirectory, is_person, person_key
 from shepherd.domain.config import Service, compile_globs
@@ -114,6 +115,7 @@ class AttributionInput:
     service: Service
     directory: PeopleDirectory
     pr_mergers: Mapping[int, tuple[Identity, str | None]]  # PR → (merger, GitHub login)
+    pr_first_authored: Mapping[int, datetime] = field(default_factory=dict)  # PR → its first commit's time
     notes: tuple[str, ...] = ()
     limit: int = LISTED_CHANGES_LIMIT
 
@@ -176,6 +178,7 @@ def _change(
         merge_sha=pr.merge_sha,
         path_rules=matched,
         reverts=commit.reverts,
+        pr_first_authored_at=data.pr_first_authored.get(pr.number) if pr.number is not None else None,
     )
 
 

@@ -95,6 +95,7 @@ class Change:
     merge_sha: str | None = None
     path_rules: tuple[str, ...] = ()
     reverts: tuple[str, ...] = ()  # shas of earlier commits this one reverts
+    pr_first_authored_at: datetime | None = None  # its PR's first commit, from GitHub (squash merges)
 
     @property
     def authors(self) -> tuple[PersonRef, ...]:

@@ -21,6 +21,7 @@ def upgrade() -> None:
     # and with foreign keys on, dropping `deploys` would cascade to every deploy's changes,
     # watches and incidents. SQLite adds a nullable or constant-default column in place.
     op.add_column("changes", sa.Column("reverts", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column("changes", sa.Column("pr_first_authored_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("deploys", sa.Column("rollback", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column("deploys", sa.Column("backfill", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_index(
@@ -57,4 +58,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_deploys_service_environment_started_at"), table_name="deploys")
     op.drop_column("deploys", "backfill")
     op.drop_column("deploys", "rollback")
+    op.drop_column("changes", "pr_first_authored_at")
     op.drop_column("changes", "reverts")
