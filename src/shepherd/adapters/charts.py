@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from shepherd.domain.watch import Outcome, StoredCheck, WatchMode
 
@@ -24,11 +25,7 @@ class MatplotlibCharts:
         try:
             for ax, check in zip(axes[:, 0], shown, strict=True):
                 _panel(ax, check, deploy_at)
-            fig.suptitle(title, fontsize=11, x=0.01, ha="left")
-            fig.tight_layout()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=110)
-            return buffer.getvalue()
+            return _png(fig, title, fontsize=11)
         finally:
             plt.close(fig)
 
@@ -59,13 +56,17 @@ class MatplotlibDeliveryChart:
             )
             hours.set_ylabel("lead time, median (h)")
             ax.legend(loc="upper left", fontsize=7)
-            fig.suptitle(title, fontsize=10, x=0.01, ha="left")
-            fig.tight_layout()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=110)
-            return buffer.getvalue()
+            return _png(fig, title, fontsize=10)
         finally:
             plt.close(fig)
+
+
+def _png(fig: Any, title: str, *, fontsize: int) -> bytes:
+    fig.suptitle(title, fontsize=fontsize, x=0.01, ha="left")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
 
 
 def _most_interesting(checks: Sequence[StoredCheck]) -> list[StoredCheck]:

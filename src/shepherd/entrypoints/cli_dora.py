@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
+from shepherd.domain.text import figure, hours_words, percent
 from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out
 from shepherd.services.errors import ShepherdError
 from shepherd.services.queries.dora import delivery_report, parse_when, period_of, scope_of
@@ -75,7 +76,7 @@ def keys_table(r: dict[str, Any]) -> Table:
     rows = [
         (
             "deploys a day",
-            _n(r["deployment_frequency"]["per_day"]),
+            figure(r["deployment_frequency"]["per_day"]),
             r["deployment_frequency"]["band"],
             _trend(
                 r["deployment_frequency"]["per_day"], p["deployment_frequency"]["per_day"], up_is_good=True
@@ -84,33 +85,33 @@ def keys_table(r: dict[str, Any]) -> Table:
         ),
         (
             "lead time, median",
-            _hours(r["lead_time"]["median_hours"]),
+            hours_words(r["lead_time"]["median_hours"]),
             r["lead_time"]["band"],
             _trend(r["lead_time"]["median_hours"], p["lead_time"]["median_hours"], up_is_good=False),
-            f"{r['lead_time']['changes']} changes; p90 {_hours(r['lead_time']['p90_hours'])}",
+            f"{r['lead_time']['changes']} changes; p90 {hours_words(r['lead_time']['p90_hours'])}",
         ),
         (
             "change failure rate",
-            _pct(r["change_failure_rate"]["rate"]),
+            percent(r["change_failure_rate"]["rate"]),
             r["change_failure_rate"]["band"],
             _trend(r["change_failure_rate"]["rate"], p["change_failure_rate"]["rate"], up_is_good=False),
             f"{r['change_failure_rate']['failed']} of {r['deploys']} deploys",
         ),
         (
             "recovery time, median",
-            _hours(r["recovery_time"]["median_hours"]),
+            hours_words(r["recovery_time"]["median_hours"]),
             r["recovery_time"]["band"],
             _trend(r["recovery_time"]["median_hours"], p["recovery_time"]["median_hours"], up_is_good=False),
             f"{r['recovery_time']['recoveries']} recovered, {r['recovery_time']['open']} still open",
         ),
         (
             "rework rate",
-            _pct(r["rework_rate"]["rate"]),
+            percent(r["rework_rate"]["rate"]),
             "",
             _trend(r["rework_rate"]["rate"], p["rework_rate"]["rate"], up_is_good=False),
             f"{r['rework_rate']['rework']} of {r['deploys']} deploys were rollbacks or fixes",
         ),
-        ("batch size, median", _n(r["batch_size"]["median_changes"]), "", "", "changes a deploy"),
+        ("batch size, median", figure(r["batch_size"]["median_changes"]), "", "", "changes a deploy"),
     ]
     for row in rows:
         table.add_row(*(x or "" for x in row))
@@ -123,10 +124,10 @@ def groups_table(groups: list[dict[str, Any]]) -> Table:
         table.add_row(
             g["since"][:10],
             str(g["deploys"]),
-            _n(g["deployment_frequency"]["per_day"]),
-            _hours(g["lead_time"]["median_hours"]),
-            _pct(g["change_failure_rate"]["rate"]),
-            _hours(g["recovery_time"]["median_hours"]),
+            figure(g["deployment_frequency"]["per_day"]),
+            hours_words(g["lead_time"]["median_hours"]),
+            percent(g["change_failure_rate"]["rate"]),
+            hours_words(g["recovery_time"]["median_hours"]),
         )
     return table
 
@@ -135,7 +136,7 @@ def failures_table(failed: list[dict[str, Any]]) -> Table:
     table = Table("deploy", "sha", "why it counts as failed", "recovered")
     for f in failed:
         recovered = (
-            f"by #{f['recovered_by']} in {_hours(f['recovery_hours'])}" if f["recovered_by"] else "open"
+            f"by #{f['recovered_by']} in {hours_words(f['recovery_hours'])}" if f["recovered_by"] else "open"
         )
         table.add_row(f"#{f['id']}", f["sha"][:7], f["why"], recovered)
     return table
@@ -147,22 +148,6 @@ def _trend(now: float | None, before: float | None, *, up_is_good: bool) -> str:
     better = (now > before) == up_is_good
     arrow = "↑" if now > before else "↓"
     return f"[green]{arrow}[/]" if better else f"[red]{arrow}[/]"
-
-
-def _hours(h: float | None) -> str:
-    if h is None:
-        return "–"
-    if h < 1:
-        return f"{h * 60:.0f} min"
-    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{x:.0%}"
-
-
-def _n(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2g}"
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from shepherd.domain.notify.messages import Message, Section, Tone
 from shepherd.domain.notify.spans import Field, Line, Text, code, link, strong, text
+from shepherd.domain.text import figure, hours_words, percent
 
 MAX_LISTED = 5
 
@@ -38,7 +39,7 @@ def digest_message(
     if report["failed_deploys"]:
         lines = tuple(_failed(f, public_url) for f in report["failed_deploys"][:MAX_LISTED])
         sections.append(Section(strong("Failed deploys"), lines))
-    rate = _pct(report["change_failure_rate"]["rate"])
+    rate = percent(report["change_failure_rate"]["rate"])
     return Message(
         title=text("📦 ", strong(f"{who}: delivery, week of {since}")),
         text=text(f"{who}: {report['deploys']} deploys last week, change failure rate {rate}"),
@@ -58,26 +59,34 @@ def _keys(r: Mapping[str, Any]) -> tuple[Line, ...]:
     cfr, rec = r["change_failure_rate"], r["recovery_time"]
     return (
         _key(
-            "Deploys a day", _n(freq["per_day"]), freq["band"], *pair("deployment_frequency", "per_day"), True
+            "Deploys a day",
+            figure(freq["per_day"]),
+            freq["band"],
+            *pair("deployment_frequency", "per_day"),
+            True,
         ),
         _key(
             "Lead time (median)",
-            _hours(lead["median_hours"]),
+            hours_words(lead["median_hours"]),
             lead["band"],
             *pair("lead_time", "median_hours"),
             False,
         ),
         _key(
-            "Change failure rate", _pct(cfr["rate"]), cfr["band"], *pair("change_failure_rate", "rate"), False
+            "Change failure rate",
+            percent(cfr["rate"]),
+            cfr["band"],
+            *pair("change_failure_rate", "rate"),
+            False,
         ),
         _key(
             "Recovery (median)",
-            _hours(rec["median_hours"]),
+            hours_words(rec["median_hours"]),
             rec["band"],
             *pair("recovery_time", "median_hours"),
             False,
         ),
-        _key("Rework rate", _pct(r["rework_rate"]["rate"]), None, *pair("rework_rate", "rate"), False),
+        _key("Rework rate", percent(r["rework_rate"]["rate"]), None, *pair("rework_rate", "rate"), False),
     )
 
 
@@ -105,32 +114,18 @@ def _trend(now: float | None, before: float | None, *, up_is_good: bool) -> str:
 def _slow(c: SlowChange, public_url: str) -> Line:
     return text(
         code(c.sha[:7]),
-        f" {c.subject[:80]}: {_hours(c.hours)} to production, ",
+        f" {c.subject[:80]}: {hours_words(c.hours)} to production, ",
         link(f"{public_url}/deploys/{c.deploy_id}", f"deploy #{c.deploy_id}"),
     )
 
 
 def _failed(f: Mapping[str, Any], public_url: str) -> Line:
-    recovered = f"recovered in {_hours(f['recovery_hours'])}" if f["recovered_by"] else "not recovered yet"
+    recovered = (
+        f"recovered in {hours_words(f['recovery_hours'])}" if f["recovered_by"] else "not recovered yet"
+    )
     return text(
         link(f"{public_url}/deploys/{f['id']}", f"deploy #{f['id']}"),
         " ",
         code(f["sha"][:7]),
         f": {f['why']}; {recovered}",
     )
-
-
-def _hours(h: float | None) -> str:
-    if h is None:
-        return "–"
-    if h < 1:
-        return f"{h * 60:.0f} min"
-    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{x:.0%}"
-
-
-def _n(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2g}"
