@@ -4,21 +4,19 @@ from shepherd.domain.config.model import (
     Check,
     Digest,
     Guide,
-    Location,
     PathRule,
     Person,
     Policies,
     PolicyOverrides,
-    Problem,
     Rollback,
     Service,
     ShepherdConfig,
     Team,
-    format_location,
     reference_problems,
     render_template,
 )
 from shepherd.domain.config.paths import any_file_matches, compile_glob, compile_globs, matches_any
+from shepherd.domain.config.problems import Location, Problem, format_location
 
 __all__ = [
     "Check",

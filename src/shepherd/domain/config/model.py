@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shepherd.domain.config.alerts import AlertsConfig
 from shepherd.domain.config.paths import compile_globs
+from shepherd.domain.config.problems import Location, Problem
 
 GUIDE_PLACEHOLDERS = frozenset(
     {
@@ -286,28 +287,6 @@ class ShepherdConfig(_Strict):
     def services_for_github_repo(self, full_name: str) -> list[Service]:
         wanted = full_name.lower()
         return [s for s in self.services if (s.github_full_name or "").lower() == wanted]
-
-
-Location = tuple[str | int, ...]
-
-
-class Problem(BaseModel):
-    """One thing wrong with the config, and where."""
-
-    model_config = ConfigDict(frozen=True)
-    location: Location
-    message: str
-
-    @property
-    def path(self) -> str:
-        return format_location(self.location)
-
-
-def format_location(location: Location) -> str:
-    out = ""
-    for part in location:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
 
 
 def reference_problems(config: ShepherdConfig) -> list[Problem]:
