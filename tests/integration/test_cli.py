@@ -211,6 +211,9 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "merger",
         "payments",
         "First deploy of checkout",
+        "Three months of history",  # step 10: the delivery metrics
+        "change failure rate",
+        f"export SHEPHERD_DATABASE_URL=sqlite:///{tmp_path / 'data' / 'demo.db'} SHEPHERD_CONFIG=",
     ):
         assert expected in result.stdout, expected
 

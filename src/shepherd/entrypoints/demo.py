@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import httpx
 import typer
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from shepherd.domain.config import Policies, PolicyOverrides, ShepherdConfig
 from shepherd.entrypoints import demo_history, demo_incident
@@ -92,6 +93,7 @@ def demo(
     demo_history.play(client, repo_path, _settle)
     out.rule("[bold]What Shepherd found[/]")
     print_deploy(client.get(f"/api/v1/deploys/{second}").json())
+    _where(settings)
     _finish(server, thread, base, serve)
     metrics.shutdown()
 
@@ -235,6 +237,22 @@ def _press(client: httpx.Client, settings: Settings, deploy_id: int, action: str
     response = client.post("/slack/interactions", content=body, headers=headers)
     if response.status_code != 200:
         fail(f"the button press was refused: {response.text}")
+
+
+def _where(settings: Settings) -> None:
+    """The lines that point another terminal's `shepherd` at this demo's database and config."""
+    out.print(
+        "\nTo ask this demo from another terminal (shepherd incident list, shepherd jobs, "
+        "shepherd dora --service checkout), point it at the demo's database and config:"
+    )
+    # A URL you gave may carry a password: it is shown as ***, to be typed in yourself.
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    out.print(
+        f"  export SHEPHERD_DATABASE_URL={database} SHEPHERD_CONFIG={settings.config.resolve()}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _finish(server: Any, thread: threading.Thread, base: str, serve: bool) -> None:
