@@ -41,18 +41,16 @@ class GithubApi:
         return Identity(name=login, email=email), login
 
     def first_authored_at(self, repo_full_name: str, number: int) -> datetime | None:
-        response = self._client.get(
-            f"/repos/{repo_full_name}/pulls/{number}/commits", params={"per_page": PER_PAGE}
-        )
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
+        try:
+            commits = self._paged(f"/repos/{repo_full_name}/pulls/{number}/commits", {"per_page": PER_PAGE})
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise
         dates = [
             str(c["commit"]["author"]["date"])
-            for c in response.json()
-            if isinstance(c, dict)
-            and isinstance(c.get("commit"), dict)
-            and (c["commit"].get("author") or {}).get("date")
+            for c in commits
+            if isinstance(c.get("commit"), dict) and (c["commit"].get("author") or {}).get("date")
         ]
         return min(datetime.fromisoformat(d.replace("Z", "+00:00")) for d in dates) if dates else None
 

@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
+from shepherd.domain.delivery import KEYS, Key
 from shepherd.domain.text import figure, hours_words, percent
 from shepherd.entrypoints.cli_common import ConfigOpt, build, fail, load_settings, out
 from shepherd.services.errors import ShepherdError
-from shepherd.services.queries.dora import delivery_report, parse_when, period_of, scope_of
+from shepherd.services.queries.dora import delivery_report, question
 
 Format = Literal["table", "json"]
 
@@ -39,9 +40,14 @@ def dora(
         fail(f"--group-by must be week or month, not {group_by!r}")
     shepherd = build(load_settings(config))
     try:
-        scope = scope_of(shepherd.config, service=service, team=team, environment=environment)
-        start, end = period_of(
-            since=parse_when(since, "--since"), until=parse_when(until, "--until"), now=shepherd.clock()
+        scope, start, end = question(
+            shepherd.config,
+            service=service,
+            team=team,
+            environment=environment,
+            since=since,
+            until=until,
+            now=shepherd.clock(),
         )
         report = delivery_report(
             scope=scope,
@@ -71,51 +77,26 @@ def _title(r: dict[str, Any]) -> str:
 
 
 def keys_table(r: dict[str, Any]) -> Table:
-    p = r["previous"]
     table = Table("key", "value", "band", "trend", "what it rests on")
-    rows = [
-        (
-            "deploys a day",
-            figure(r["deployment_frequency"]["per_day"]),
-            r["deployment_frequency"]["band"],
-            _trend(
-                r["deployment_frequency"]["per_day"], p["deployment_frequency"]["per_day"], up_is_good=True
-            ),
-            f"{r['deployment_frequency']['deploys']} to production on {r['deploy_days']} days",
-        ),
-        (
-            "lead time, median",
-            hours_words(r["lead_time"]["median_hours"]),
-            r["lead_time"]["band"],
-            _trend(r["lead_time"]["median_hours"], p["lead_time"]["median_hours"], up_is_good=False),
-            f"{r['lead_time']['changes']} changes; p90 {hours_words(r['lead_time']['p90_hours'])}",
-        ),
-        (
-            "change failure rate",
-            percent(r["change_failure_rate"]["rate"]),
-            r["change_failure_rate"]["band"],
-            _trend(r["change_failure_rate"]["rate"], p["change_failure_rate"]["rate"], up_is_good=False),
-            f"{r['change_failure_rate']['failed']} of {r['deploys']} deploys",
-        ),
-        (
-            "recovery time, median",
-            hours_words(r["recovery_time"]["median_hours"]),
-            r["recovery_time"]["band"],
-            _trend(r["recovery_time"]["median_hours"], p["recovery_time"]["median_hours"], up_is_good=False),
-            f"{r['recovery_time']['recoveries']} recovered, {r['recovery_time']['open']} still open",
-        ),
-        (
-            "rework rate",
-            percent(r["rework_rate"]["rate"]),
-            "",
-            _trend(r["rework_rate"]["rate"], p["rework_rate"]["rate"], up_is_good=False),
-            f"{r['rework_rate']['rework']} of {r['deploys']} deploys were rollbacks or fixes",
-        ),
-        ("batch size, median", figure(r["batch_size"]["median_changes"]), "", "", "changes a deploy"),
-    ]
-    for row in rows:
-        table.add_row(*(x or "" for x in row))
+    for key in KEYS:
+        table.add_row(
+            key.label, key.words(key.value(r)), key.band(r) or "", _trend(key.trend(r)), _rests_on(key, r)
+        )
+    table.add_row("batch size, median", figure(r["batch_size"]["median_changes"]), "", "", "changes a deploy")
     return table
+
+
+def _rests_on(key: Key, r: dict[str, Any]) -> str:
+    """What a key's figure is made of, so a surprising one can be checked."""
+    freq, lead, cfr = r["deployment_frequency"], r["lead_time"], r["change_failure_rate"]
+    recovery, rework = r["recovery_time"], r["rework_rate"]
+    return {
+        "deployment_frequency": f"{freq['deploys']} to production on {r['deploy_days']} days",
+        "lead_time": f"{lead['changes']} changes; p90 {hours_words(lead['p90_hours'])}",
+        "change_failure_rate": f"{cfr['failed']} of {r['deploys']} deploys",
+        "recovery_time": f"{recovery['recoveries']} recovered, {recovery['open']} still open",
+        "rework_rate": f"{rework['rework']} of {r['deploys']} deploys were rollbacks or fixes",
+    }[key.section]
 
 
 def groups_table(groups: list[dict[str, Any]]) -> Table:
@@ -142,11 +123,13 @@ def failures_table(failed: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _trend(now: float | None, before: float | None, *, up_is_good: bool) -> str:
-    if now is None or before is None or now == before:
-        return "→" if now is not None and now == before else ""
-    better = (now > before) == up_is_good
-    arrow = "↑" if now > before else "↓"
+def _trend(moved: tuple[int, bool] | None) -> str:
+    if moved is None:
+        return ""
+    direction, better = moved
+    if direction == 0:
+        return "→"
+    arrow = "↑" if direction > 0 else "↓"
     return f"[green]{arrow}[/]" if better else f"[red]{arrow}[/]"
 
 

@@ -14,17 +14,18 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shepherd.domain.config import Digest, ShepherdConfig
-from shepherd.domain.delivery import delivery
+from shepherd.domain.delivery import Delivery, History, delivery
 from shepherd.domain.errors import NotifierRejected
 from shepherd.domain.jobs import JobKind, NewJob
 from shepherd.domain.notify import Image, SlowChange, digest_message
 from shepherd.services.jobs import HandlerRegistry, JobContext
 from shepherd.services.ports import Notifier, UnitOfWorkFactory
-from shepherd.services.queries.dora import Scope, delivery_report, scope_of
+from shepherd.services.queries.dora import Scope, groups_of, load_history, report_of, scope_of
 
 log = logging.getLogger("shepherd.digest")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CHART_WEEKS = 12
+MAX_SLOWEST = 5
 
 
 class DeliveryChart(Protocol):
@@ -81,16 +82,18 @@ def post_digest(ctx: JobContext, deps: DigestDeps) -> None:
         scope = scope_of(deps.config, service=None, team=name, environment=None)
     else:
         scope = scope_of(deps.config, service=name, team=None, environment=None)
-    report = delivery_report(
-        scope=scope, since=at - timedelta(days=7), until=at, uow_factory=ctx.uow_factory, clock=ctx.now
-    )
-    message = digest_message(report, who=name, slowest=_slowest(ctx, scope, at), public_url=deps.public_url)
+    # One read for everything the message shows: the chart's weeks reach back past the week before.
+    history = load_history(scope, since=at - timedelta(weeks=CHART_WEEKS), uow_factory=ctx.uow_factory)
+    week = at - timedelta(days=7)
+    report = report_of(scope, history, since=week, until=at, now=ctx.now())
+    slowest = _slowest(ctx, delivery(history, since=week, until=at))
+    message = digest_message(report, who=name, slowest=slowest, public_url=deps.public_url)
     key = f"digest:{kind}:{name}:{at:%Y-%m-%d}"
     try:
         if ctx.job.attempts > 1 and deps.notifier.find_posted(target=digest.channel, key=key, since=at):
             pass  # an earlier attempt posted it and then lost the answer
         else:
-            image = _chart(ctx, deps, scope, at, name)
+            image = _chart(deps, scope, history, at, name)
             deps.notifier.post(target=digest.channel, message=message, key=key, image=image)
     except NotifierRejected as exc:
         log.warning("%s refused the delivery digest of %s (%s)", digest.channel, name, exc.code)
@@ -103,32 +106,22 @@ def _digest_of(config: ShepherdConfig, kind: str, name: str) -> Digest | None:
     return found.delivery_digest if found is not None else None
 
 
-def _slowest(ctx: JobContext, scope: Scope, at: datetime) -> list[SlowChange]:
+def _slowest(ctx: JobContext, week: Delivery) -> list[SlowChange]:
     """The week's changes that took longest to reach production, with their subjects."""
-    start = at - timedelta(days=7)
+    slow = sorted(week.lead_changes, key=lambda item: -item[2])[:MAX_SLOWEST]
+    out = []
     with ctx.uow_factory() as uow:
-        history = uow.delivery.history(services=scope.services, environment=scope.environment, since=start)
-        week = delivery(history, since=start, until=at)
-        slow = sorted(week.lead_changes, key=lambda item: -item[2])[:5]
-        out = []
         for change, deploy, hours in slow:
             subjects = {c.sha: c.subject for c in uow.deploys.changes(deploy.id)}
             out.append(SlowChange(change.sha, subjects.get(change.sha, ""), hours, deploy.id))
     return out
 
 
-def _chart(ctx: JobContext, deps: DigestDeps, scope: Scope, at: datetime, name: str) -> Image | None:
+def _chart(deps: DigestDeps, scope: Scope, history: History, at: datetime, name: str) -> Image | None:
     if deps.chart is None:
         return None
-    report = delivery_report(
-        scope=scope,
-        since=at - timedelta(weeks=CHART_WEEKS),
-        until=at,
-        uow_factory=ctx.uow_factory,
-        clock=ctx.now,
-        group_by="week",
-    )
-    data = deps.chart.weeks(report["groups"], title=f"{name}: the last {CHART_WEEKS} weeks")
+    groups = groups_of(scope, history, since=at - timedelta(weeks=CHART_WEEKS), until=at, by="week")
+    data = deps.chart.weeks(groups, title=f"{name}: the last {CHART_WEEKS} weeks")
     return Image(f"delivery-{name}-{at:%Y-%m-%d}.png", data, f"{name}: deploys and lead time by week")
 
 

@@ -7,6 +7,7 @@ from shepherd.domain.delivery.bands import (
     lead_time_band,
     recovery_band,
 )
+from shepherd.domain.delivery.keys import KEYS, Key
 from shepherd.domain.delivery.metrics import Delivery, History, Recovery, Spread, analyse, delivery
 from shepherd.domain.delivery.records import (
     FINAL,
@@ -20,6 +21,7 @@ from shepherd.domain.delivery.records import (
 
 __all__ = [
     "FINAL",
+    "KEYS",
     "REACHED",
     "REVERT_WINDOW",
     "Band",
@@ -29,6 +31,7 @@ __all__ = [
     "Failure",
     "FailureRule",
     "History",
+    "Key",
     "Recovery",
     "Spread",
     "analyse",

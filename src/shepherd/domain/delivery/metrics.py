@@ -254,20 +254,22 @@ def _lead_times(period: list[DeployRecord]) -> list[tuple[ChangeRecord, DeployRe
             if c.sha in done:
                 continue
             done.add(c.sha)
-            start = earliest.get(c.pr_number, c.authored_at) if c.pr_number is not None else c.authored_at
+            start = earliest[c.pr_number] if c.pr_number is not None else c.authored_at
             out.append((c, d, (d.finished_at - start).total_seconds() / HOUR))
     return out
 
 
-def _earliest_by_pr(d: DeployRecord) -> dict[int | None, datetime]:
+def _earliest_by_pr(d: DeployRecord) -> dict[int, datetime]:
     """Per pull request: the earliest authored time among its commits in the deploy, or GitHub's."""
-    earliest: dict[int | None, datetime] = {}
+    earliest: dict[int, datetime] = {}
     for c in d.changes:
-        if c.pr_number is None:
-            continue
-        times = [c.authored_at] + ([c.pr_first_authored_at] if c.pr_first_authored_at else [])
-        known = earliest.get(c.pr_number)
-        earliest[c.pr_number] = min(times + ([known] if known else []))
+        if c.pr_number is not None:
+            times = (
+                c.authored_at,
+                c.pr_first_authored_at or c.authored_at,
+                earliest.get(c.pr_number, c.authored_at),
+            )
+            earliest[c.pr_number] = min(times)
     return earliest
 
 

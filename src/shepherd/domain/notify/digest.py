@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shepherd.domain.delivery import KEYS, Key
 from shepherd.domain.notify.messages import Message, Section, Tone
 from shepherd.domain.notify.spans import Field, Line, Text, code, link, strong, text
-from shepherd.domain.text import figure, hours_words, percent
+from shepherd.domain.text import hours_words, percent
 
 MAX_LISTED = 5
 
@@ -50,65 +51,23 @@ def digest_message(
 
 
 def _keys(r: Mapping[str, Any]) -> tuple[Line, ...]:
-    p = r["previous"]
-
-    def pair(key: str, field: str) -> tuple[float | None, float | None]:
-        return r[key][field], p[key][field]
-
-    freq, lead = r["deployment_frequency"], r["lead_time"]
-    cfr, rec = r["change_failure_rate"], r["recovery_time"]
-    return (
-        _key(
-            "Deploys a day",
-            figure(freq["per_day"]),
-            freq["band"],
-            *pair("deployment_frequency", "per_day"),
-            True,
-        ),
-        _key(
-            "Lead time (median)",
-            hours_words(lead["median_hours"]),
-            lead["band"],
-            *pair("lead_time", "median_hours"),
-            False,
-        ),
-        _key(
-            "Change failure rate",
-            percent(cfr["rate"]),
-            cfr["band"],
-            *pair("change_failure_rate", "rate"),
-            False,
-        ),
-        _key(
-            "Recovery (median)",
-            hours_words(rec["median_hours"]),
-            rec["band"],
-            *pair("recovery_time", "median_hours"),
-            False,
-        ),
-        _key("Rework rate", percent(r["rework_rate"]["rate"]), None, *pair("rework_rate", "rate"), False),
-    )
+    return tuple(_key(key, r) for key in KEYS)
 
 
-def _key(
-    label: str, value: str, band: str | None, now: float | None, before: float | None, up_is_good: bool
-) -> Line:
-    parts: list[Text | str] = [value]
+def _key(key: Key, r: Mapping[str, Any]) -> Line:
+    parts: list[Text | str] = [key.words(key.value(r))]
+    band = key.band(r)
     if band:
         parts.append(f" ({band})")
-    trend = _trend(now, before, up_is_good=up_is_good)
-    if trend:
-        parts.append(f"  {trend}")
-    return Field(strong(label), text(*parts))
-
-
-def _trend(now: float | None, before: float | None, *, up_is_good: bool) -> str:
-    if now is None or before is None:
-        return ""
-    if now == before:
-        return "→ same as the week before"
-    better = (now > before) == up_is_good
-    return f"{'↑' if now > before else '↓'} {'better' if better else 'worse'} than the week before"
+    moved = key.trend(r)
+    if moved is not None:
+        direction, better = moved
+        parts.append(
+            "  → same as the week before"
+            if direction == 0
+            else f"  {'↑' if direction > 0 else '↓'} {'better' if better else 'worse'} than the week before"
+        )
+    return Field(strong(key.label.capitalize()), text(*parts))
 
 
 def _slow(c: SlowChange, public_url: str) -> Line:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from shepherd.entrypoints.web.auth import ReadAccess
 from shepherd.entrypoints.web.deps import ShepherdDep
-from shepherd.services.queries.dora import delivery_report, parse_when, period_of, scope_of
+from shepherd.services.queries.dora import delivery_report, question
 
 router = APIRouter(prefix="/api/v1")
 
@@ -30,9 +30,14 @@ def delivery(
 ) -> dict[str, Any]:
     """Deployment frequency, change lead time, change failure rate, recovery time and rework rate,
     exactly as docs/delivery.md defines them, with the previous period of the same length."""
-    scope = scope_of(shepherd.config, service=service, team=team, environment=environment)
-    start, end = period_of(
-        since=parse_when(since, "since"), until=parse_when(until, "until"), now=shepherd.clock()
+    scope, start, end = question(
+        shepherd.config,
+        service=service,
+        team=team,
+        environment=environment,
+        since=since,
+        until=until,
+        now=shepherd.clock(),
     )
     return delivery_report(
         scope=scope,

@@ -14,6 +14,7 @@ from shepherd.domain.config import ShepherdConfig
 from shepherd.domain.delivery import (
     REVERT_WINDOW,
     Delivery,
+    History,
     analyse,
     delivery,
     failure_rate_band,
@@ -85,6 +86,33 @@ def period_of(*, since: datetime | None, until: datetime | None, now: datetime) 
     return start, end
 
 
+def question(
+    config: ShepherdConfig,
+    *,
+    service: str | None,
+    team: str | None,
+    environment: str | None,
+    since: str | None,
+    until: str | None,
+    now: datetime,
+) -> tuple[Scope, datetime, datetime]:
+    """Whose metrics and over which period, from what a person typed (the API's query, the CLI's
+    options); Invalid naming the part that is wrong."""
+    scope = scope_of(config, service=service, team=team, environment=environment)
+    start, end = period_of(since=parse_when(since, "since"), until=parse_when(until, "until"), now=now)
+    return scope, start, end
+
+
+def load_history(
+    scope: Scope, *, since: datetime, uow_factory: UnitOfWorkFactory, revert_window: timedelta = REVERT_WINDOW
+) -> History:
+    """Every deploy of the scope from `since` on, read and analysed once for any period after it."""
+    # A busy service's two years are ~10^5 small records, none of them cycles (services/collector.py).
+    with collector_paused(), uow_factory() as uow:
+        records = uow.delivery.history(services=scope.services, environment=scope.environment, since=since)
+        return analyse(records, revert_window=revert_window)
+
+
 def delivery_report(
     *,
     scope: Scope,
@@ -97,32 +125,35 @@ def delivery_report(
 ) -> dict[str, Any]:
     """The keys for the period, the previous period of the same length, and per week or month."""
     previous = since - (until - since)
-    # A busy service's two years are ~10^5 small records, none of them cycles (services/collector.py).
-    with collector_paused():
-        return _report(scope, since, until, previous, uow_factory, clock, group_by, revert_window)
+    history = load_history(scope, since=previous, uow_factory=uow_factory, revert_window=revert_window)
+    return report_of(scope, history, since=since, until=until, group_by=group_by, now=clock())
 
 
-def _report(
+def report_of(
     scope: Scope,
+    history: History,
+    *,
     since: datetime,
     until: datetime,
-    previous: datetime,
-    uow_factory: UnitOfWorkFactory,
-    clock: Clock,
-    group_by: GroupBy | None,
-    revert_window: timedelta,
+    now: datetime,
+    group_by: GroupBy | None = None,
 ) -> dict[str, Any]:
-    with uow_factory() as uow:
-        history = uow.delivery.history(services=scope.services, environment=scope.environment, since=previous)
-    analysed = analyse(history, revert_window=revert_window)  # once: every period below reads it
-    report = _json(scope, delivery(analysed, since=since, until=until))
-    report["previous"] = _summary(scope, delivery(analysed, since=previous, until=since))
-    if group_by is not None:
-        report["groups"] = [
-            _summary(scope, delivery(analysed, since=a, until=b)) for a, b in buckets(since, until, group_by)
-        ]
-    report["as_of"] = iso(clock())
+    """The JSON of `delivery_report` from a history already read (it must reach back to the
+    previous period: `since − (until − since)`)."""
+    with collector_paused():
+        report = _json(scope, delivery(history, since=since, until=until))
+        report["previous"] = _summary(scope, delivery(history, since=since - (until - since), until=since))
+        if group_by is not None:
+            report["groups"] = groups_of(scope, history, since=since, until=until, by=group_by)
+    report["as_of"] = iso(now)
     return report
+
+
+def groups_of(
+    scope: Scope, history: History, *, since: datetime, until: datetime, by: GroupBy
+) -> list[dict[str, Any]]:
+    """The keys per calendar week or month of [since, until), without their failed deploys."""
+    return [_summary(scope, delivery(history, since=a, until=b)) for a, b in buckets(since, until, by)]
 
 
 def buckets(since: datetime, until: datetime, by: GroupBy) -> list[tuple[datetime, datetime]]:
